@@ -1,0 +1,6 @@
+"""``python -m zsnas`` = the ``zsnas`` command."""
+import sys
+
+from .cli.main import main
+
+sys.exit(main())

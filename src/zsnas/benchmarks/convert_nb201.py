@@ -1,0 +1,210 @@
+"""NAS-Bench-201 sources → HDF5: the NATS-Bench tss "simple" archive and the NB201 ``.pth``.
+
+- NATS simple archive (``NATS-tss-v1_0-3ffb9-simple/`` or its ``.tar``):
+  ``meta.pickle.pbz2`` gives ``meta_archs`` (index = position); each
+  ``{index:06d}.pickle.pbz2`` (or ``{index}.pickle.pbz2``) is a bz2 pickle
+  ``{'12': ArchResults, '200': ArchResults}``. Files are decompressed and
+  unpickled in a process pool (bz2 is the cost: ≈ 17 ms per file).
+- NB201 ``.pth`` (v1_0 / v1_1): a ``torch.save``d dict ``{'meta_archs',
+  'arch2infos': {index: {'less': ArchResults, 'full': ArchResults}},
+  'evaluated_indexes'}``; ``less`` is hp '12' and ``full`` hp '200'.
+
+Both end in :func:`zsnas.benchmarks.nb201_results.extract` and one writer.
+"""
+from __future__ import annotations
+
+import bz2
+import os
+import pickle
+import re
+import tarfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from .convert_nb101 import ConversionError
+from .nb201_results import ResultsError, assemble, extract
+from .provenance import provenance
+from .schema import write_benchmark
+
+SYNTHETIC_KEY = "zsnas_synthetic"  # set by zsnas.synthetic.nb201
+_ARCH_FILE = re.compile(r"(?:^|/)(\d+)\.pickle\.pbz2$")
+
+
+def _load_pbz2(data: bytes, name: str):
+    try:
+        return pickle.loads(bz2.decompress(data))
+    except (OSError, EOFError, ValueError, pickle.UnpicklingError) as exc:
+        raise ConversionError(f"{name}: not a bz2-compressed pickle ({exc})") from None
+
+
+def _extract_one(item: tuple[str, bytes]) -> dict:
+    name, data = item
+    info = _load_pbz2(data, name)
+    if not isinstance(info, dict):
+        raise ConversionError(f"{name}: expected a dict keyed by hp ('12', '200'), "
+                              f"got {type(info).__name__}")
+    try:
+        return extract(info)
+    except ResultsError as exc:
+        raise ConversionError(f"{name}: {exc}") from None
+
+
+class _NatsSource:
+    """Uniform access to the archive's members, from a folder or a tar file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        if path.is_dir():
+            metas = sorted(path.rglob("meta.pickle.pbz2"))
+            if not metas:
+                raise ConversionError(f"{path}: no meta.pickle.pbz2 (not a NATS tss "
+                                      "simple archive folder)")
+            self.root = metas[0].parent
+            self.tar = None
+        elif path.is_file() and tarfile.is_tarfile(path):
+            self.tar = tarfile.open(path, "r:*")
+            self.members = {}
+            for m in self.tar.getmembers():
+                if m.isfile():
+                    self.members[m.name] = m
+            meta = [n for n in self.members if n.endswith("meta.pickle.pbz2")]
+            if not meta:
+                raise ConversionError(f"{path}: tar has no meta.pickle.pbz2 (not a NATS tss "
+                                      "simple archive)")
+            self.meta_name = meta[0]
+        elif path.exists():
+            raise ConversionError(f"{path}: unknown format (expected the NATS tss simple "
+                                  "archive folder or its .tar)")
+        else:
+            raise ConversionError(f"{path}: no such file or folder")
+
+    def meta(self) -> bytes:
+        if self.tar is None:
+            return (self.root / "meta.pickle.pbz2").read_bytes()
+        return self.tar.extractfile(self.members[self.meta_name]).read()
+
+    def arch_files(self) -> dict[int, str]:
+        names = (str(p.relative_to(self.root)) for p in self.root.iterdir()) \
+            if self.tar is None else self.members
+        found = {}
+        for name in names:
+            m = _ARCH_FILE.search(name)
+            if m:
+                found[int(m.group(1))] = name
+        return found
+
+    def read(self, name: str) -> bytes:
+        if self.tar is None:
+            return (self.root / name).read_bytes()
+        return self.tar.extractfile(self.members[name]).read()
+
+    def label(self, name: str) -> str:
+        return str(self.root / name) if self.tar is None else f"{self.path}:{name}"
+
+
+def _check_index(records, meta_archs, label):
+    for rec in records:
+        i = rec["index"]
+        if i >= len(meta_archs) or meta_archs[i] != rec["arch_str"]:
+            raise ConversionError(f"{label}: architecture {i} is {rec['arch_str']!r} but "
+                                  "meta_archs disagrees")
+
+
+def convert_nats(source: str | os.PathLike, out: str | os.PathLike, *, workers: int | None = None,
+                 synthetic: bool = False, progress: bool = True,
+                 allow_missing: bool = False) -> Path:
+    """Convert a NATS-Bench tss simple archive (folder or .tar) to HDF5.
+
+    Every architecture of ``meta_archs`` must have its file unless
+    ``allow_missing`` (then the present subset is converted and the file's
+    ``complete`` attribute is False).
+    """
+    from tqdm import tqdm
+
+    path = Path(source)
+    src = _NatsSource(path)
+    meta = _load_pbz2(src.meta(), src.label("meta.pickle.pbz2"))
+    if not isinstance(meta, dict) or not isinstance(meta.get("meta_archs"), list):
+        raise ConversionError(f"{src.label('meta.pickle.pbz2')}: no 'meta_archs' list")
+    meta_archs = meta["meta_archs"]
+    synthetic = synthetic or bool(meta.get(SYNTHETIC_KEY, False))
+    files = src.arch_files()
+    missing = [i for i in range(len(meta_archs)) if i not in files]
+    if missing and not allow_missing:
+        raise ConversionError(f"{path}: {len(missing)} of {len(meta_archs)} architecture "
+                              f"files missing (first: {missing[:5]})")
+    present = [i for i in range(len(meta_archs)) if i in files]
+    if not present:
+        raise ConversionError(f"{path}: no architecture files ({{index:06d}}.pickle.pbz2)")
+    workers = workers or min(os.cpu_count() or 1, 8)
+    bar = tqdm(total=len(present), unit="arch", desc=f"convert {path.name}",
+               disable=not progress, mininterval=1.0)
+    records = []
+    pool = ProcessPoolExecutor(workers) if workers > 1 else None
+    try:
+        # bounded batches: at most `batch` compressed files in memory at once
+        batch = 1024
+        for start in range(0, len(present), batch):
+            items = [(src.label(files[i]), src.read(files[i])) for i in present[start:start + batch]]
+            mapped = pool.map(_extract_one, items, chunksize=32) if pool else map(_extract_one,
+                                                                                  items)
+            for rec in mapped:
+                records.append(rec)
+                bar.update()
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+        bar.close()
+    _check_index(records, meta_archs, path)
+    records.sort(key=lambda r: r["index"])
+    archs, metrics, metric_attrs = assemble(records)
+    attrs = provenance(path, "nats-tss-simple", "zsnas.benchmarks.convert_nb201.convert_nats",
+                       synthetic=synthetic)
+    attrs["complete"] = not missing
+    return write_benchmark(out, space="nb201", archs=archs, metrics=metrics, attrs=attrs,
+                           metric_attrs=metric_attrs)
+
+
+def convert_nb201_pth(source: str | os.PathLike, out: str | os.PathLike, *,
+                      synthetic: bool = False, progress: bool = True) -> Path:
+    """Convert a NAS-Bench-201 ``.pth`` (v1_0 or v1_1) to HDF5.
+
+    Needs ``torch.load(weights_only=False)`` (the file is a pickle of builtin
+    containers): only load files you trust. The real v1_1 file takes minutes
+    and several GB of RAM to load; the conversion is done once.
+    """
+    import torch
+    from tqdm import tqdm
+
+    path = Path(source)
+    if not path.is_file():
+        raise ConversionError(f"{path}: no such file")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises many types for non-torch files
+        raise ConversionError(f"{path}: not a torch-saved NAS-Bench-201 file ({exc})") from None
+    if not isinstance(data, dict) or "meta_archs" not in data or "arch2infos" not in data:
+        raise ConversionError(f"{path}: expected a dict with 'meta_archs' and 'arch2infos'")
+    meta_archs = data["meta_archs"]
+    infos = data["arch2infos"]
+    synthetic = synthetic or bool(data.get(SYNTHETIC_KEY, False))
+    records = []
+    for i in tqdm(range(len(meta_archs)), unit="arch", desc=f"convert {path.name}",
+                  disable=not progress, mininterval=1.0):
+        if i not in infos:
+            raise ConversionError(f"{path}: arch2infos lacks architecture {i}")
+        entry = infos[i]
+        try:
+            records.append(extract({"12": entry["less"], "200": entry["full"]}))
+        except (KeyError, TypeError) as exc:
+            raise ConversionError(f"{path}: arch2infos[{i}] lacks {exc}") from None
+        except ResultsError as exc:
+            raise ConversionError(f"{path}: arch2infos[{i}]: {exc}") from None
+    _check_index(records, meta_archs, path)
+    archs, metrics, metric_attrs = assemble(records)
+    attrs = provenance(path, "nb201-pth", "zsnas.benchmarks.convert_nb201.convert_nb201_pth",
+                       synthetic=synthetic)
+    return write_benchmark(out, space="nb201", archs=archs, metrics=metrics, attrs=attrs,
+                           metric_attrs=metric_attrs)
+
+

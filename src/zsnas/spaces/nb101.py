@@ -1,0 +1,486 @@
+"""NAS-Bench-101 cell search space (Ying et al., ICML 2019).
+
+A cell ("module") is a DAG given by a square, strictly upper-triangular 0/1
+adjacency matrix (edge ``i -> j`` only for ``i < j``) and one op label per
+vertex: vertex 0 is :data:`INPUT`, the last vertex is :data:`OUTPUT` and every
+interior vertex carries one of :data:`OPS`.  The space holds at most
+:data:`MAX_VERTICES` vertices and :data:`MAX_EDGES` edges; after isomorphism
+de-duplication it contains :data:`NUM_ARCHS` unique cells (SPEC §3.1).
+
+This module mirrors the public ``nasbench`` API (``nasbench/lib/model_spec.py``
+and ``nasbench/lib/graph_util.py``):
+
+- :class:`ModelSpec` prunes vertices off every input->output path (SPEC §3.2)
+  and checks validity like ``NASBench._check_spec`` (SPEC §3.1);
+- :func:`graph_hash` is the iterated-MD5 fingerprint ``hash_module`` that keys
+  the dataset (SPEC §3.3); isomorphic cells hash equal;
+- :func:`random_spec` / :func:`mutate_paper` are the NB101 paper's sampler and
+  mutation (nasbench colab, SPEC §3.6);
+- :func:`mutate_gea` is GEA's single-edge-flip mutation (SPEC §3.5).
+
+All randomness comes from an explicitly passed :class:`numpy.random.Generator`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from operator import itemgetter
+from typing import Callable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "INPUT",
+    "OUTPUT",
+    "OPS",
+    "MAX_VERTICES",
+    "MAX_EDGES",
+    "NUM_ARCHS",
+    "ModelSpec",
+    "prune",
+    "graph_hash",
+    "random_spec",
+    "mutate_paper",
+    "mutate_gea",
+]
+
+INPUT = "input"
+OUTPUT = "output"
+#: Interior op labels; the position in this tuple is the op index used by the hash.
+OPS = ("conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")
+MAX_VERTICES = 7
+MAX_EDGES = 9
+NUM_ARCHS = 423624
+
+_OP_INDEX = {op: i for i, op in enumerate(OPS)}
+
+
+# --------------------------------------------------------------------------
+# Graph hash (SPEC §3.3)
+# --------------------------------------------------------------------------
+
+try:  # CPython's built-in MD5 is faster than OpenSSL's for tiny inputs.
+    from _md5 import md5 as _fast_md5
+except ImportError:  # pragma: no cover - other interpreters
+    _fast_md5 = hashlib.md5
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+
+# The initial per-vertex hash depends only on (out_degree, in_degree, label),
+# a tiny domain, so it is memoised.
+_INITIAL_HASH_CACHE: dict[tuple[int, int, int], str] = {}
+
+
+def _initial_hash(key: tuple[int, int, int]) -> str:
+    h = _INITIAL_HASH_CACHE.get(key)
+    if h is None:
+        # str() of a python tuple of ints, e.g. "(2, 0, -1)", exactly as nasbench.
+        h = _INITIAL_HASH_CACHE[key] = _md5(str(key))
+    return h
+
+
+def _concat_getter(idx: list[int]) -> Callable[[list[str]], str]:
+    """Function mapping the hash list to the sorted concatenation of ``hashes[idx]``."""
+    if not idx:
+        return lambda hashes: ""
+    if len(idx) == 1:
+        return itemgetter(idx[0])
+    get = itemgetter(*idx)
+    return lambda hashes: "".join(sorted(get(hashes)))
+
+
+def _graph_hash_lists(rows: list[list[int]], labels: Sequence[int]) -> str:
+    """:func:`graph_hash` on a matrix given as a list of lists of python ints.
+
+    Neighbour lists are precomputed once as ``itemgetter``s so the V x V inner
+    loop is just string joins and MD5 calls.
+    """
+    vertices = range(len(rows))
+    out_nb = [[w for w in vertices if row[w]] for row in rows]
+    in_nb = [[w for w in vertices if rows[w][v]] for v in vertices]
+    hashes = [
+        _initial_hash((len(o), len(i), int(lab))) for o, i, lab in zip(out_nb, in_nb, labels)
+    ]
+    getters = [(_concat_getter(i), _concat_getter(o)) for i, o in zip(in_nb, out_nb)]
+    md5 = _fast_md5
+    for _ in vertices:
+        hashes = [
+            md5(f"{get_in(hashes)}|{get_out(hashes)}|{h}".encode()).hexdigest()
+            for (get_in, get_out), h in zip(getters, hashes)
+        ]
+    # str() of a python list of str, e.g. "['ab…', 'cd…']", exactly as nasbench.
+    return _md5(str(sorted(hashes)))
+
+
+def graph_hash(matrix, labels: Sequence[int]) -> str:
+    """Iterated-MD5 graph fingerprint of NAS-Bench-101 (``graph_util.hash_module``).
+
+    Rule (SPEC §3.3), with ``in_d``/``out_d`` the in/out degrees::
+
+        h[v] = md5(str((out_d[v], in_d[v], labels[v])))
+        repeat V times:
+            h'[v] = md5(''.join(sorted(h[w] for w -> v)) + '|'
+                        + ''.join(sorted(h[w] for v -> w)) + '|' + h[v])
+        fingerprint = md5(str(sorted(h)))
+
+    ``md5`` is the hex digest over UTF-8 bytes and ``str`` the Python repr of
+    a tuple / list, reproduced exactly, so the result equals the dataset keys.
+
+    Args:
+        matrix: square 0/1 adjacency matrix (array-like), normally pruned.
+        labels: one int per vertex; NAS-Bench-101 uses
+            ``[-1] + [OPS.index(op) for interior ops] + [-2]``.
+
+    Returns:
+        32-character lowercase hex string.
+    """
+    rows = matrix.tolist() if isinstance(matrix, np.ndarray) else [list(r) for r in matrix]
+    if len(rows) != len(labels) or any(len(r) != len(rows) for r in rows):
+        raise ValueError(
+            f"graph_hash: matrix must be square with one label per vertex, got "
+            f"{len(rows)} rows and {len(labels)} labels"
+        )
+    return _graph_hash_lists([[int(x) for x in r] for r in rows], labels)
+
+
+# --------------------------------------------------------------------------
+# Pruning (SPEC §3.2)
+# --------------------------------------------------------------------------
+
+def _kept_vertices(rows: list[list[int]]) -> list[int] | None:
+    """Vertices on some input->output path, ascending; None if there is no path."""
+    n = len(rows)
+    if n < 2:
+        return None
+    fwd = {0}
+    frontier = [0]
+    while frontier:
+        top = frontier.pop()
+        for v in range(top + 1, n):
+            if rows[top][v] and v not in fwd:
+                fwd.add(v)
+                frontier.append(v)
+    bwd = {n - 1}
+    frontier = [n - 1]
+    while frontier:
+        top = frontier.pop()
+        for v in range(0, top):
+            if rows[v][top] and v not in bwd:
+                bwd.add(v)
+                frontier.append(v)
+    kept = sorted(fwd & bwd)
+    # nasbench: invalid if more than V-2 vertices are extraneous.
+    if len(kept) < 2:
+        return None
+    return kept
+
+
+def _as_square_array(matrix, who: str) -> np.ndarray:
+    try:
+        return np.asarray(matrix)
+    except ValueError as exc:  # ragged nested lists
+        raise ValueError(f"{who}: matrix must be square 2-D ({exc})") from None
+
+
+def prune(matrix, ops: Sequence[str]) -> tuple[np.ndarray, list[str]] | None:
+    """Remove vertices that lie on no input->output path (``ModelSpec._prune``).
+
+    Rule (SPEC §3.2): forward DFS from vertex 0 along edges ``i -> j`` (j > i)
+    gives F, backward DFS from vertex V-1 gives B; keep the vertices in
+    F ∩ B in their original relative order and delete the other rows,
+    columns and ops.  If fewer than 2 vertices remain (no input->output path)
+    the cell is invalid and ``None`` is returned.
+
+    Args:
+        matrix: square upper-triangular 0/1 adjacency matrix (array-like).
+        ops: one label per vertex.
+
+    Returns:
+        ``(pruned_matrix, pruned_ops)`` or ``None``.
+    """
+    arr = _as_square_array(matrix, "prune")
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] != len(ops):
+        raise ValueError(
+            f"prune: need a square matrix with one op per vertex, got shape "
+            f"{arr.shape} and {len(ops)} ops"
+        )
+    rows = arr.tolist()
+    kept = _kept_vertices(rows)
+    if kept is None:
+        return None
+    pruned = np.array([[rows[i][j] for j in kept] for i in kept], dtype=np.int64)
+    return pruned, [ops[i] for i in kept]
+
+
+# --------------------------------------------------------------------------
+# ModelSpec
+# --------------------------------------------------------------------------
+
+def _structure_error(rows: list[list], n_ops: int) -> str | None:
+    """Reason why a matrix is not a square upper-triangular 0/1 matrix, or None."""
+    n = len(rows)
+    if any(len(r) != n for r in rows):
+        return "matrix must be square"
+    if n != n_ops:
+        return f"length of ops ({n_ops}) must match matrix dimension ({n})"
+    for i, row in enumerate(rows):
+        for j, x in enumerate(row):
+            if x not in (0, 1):
+                return f"matrix entries must be 0 or 1, got {x!r} at ({i}, {j})"
+            if x and j <= i:
+                return f"matrix must be strictly upper triangular, got an edge {i}->{j}"
+    return None
+
+
+class ModelSpec:
+    """A NAS-Bench-101 cell: adjacency matrix + op labels, pruned on construction.
+
+    Mirrors ``nasbench.api.ModelSpec``.  The constructor keeps un-pruned copies
+    in :attr:`original_matrix` / :attr:`original_ops` and stores the pruned
+    cell (SPEC §3.2) in :attr:`matrix` (``np.int64`` array) / :attr:`ops`.  If
+    no input->output path exists, :attr:`valid_spec` is False and
+    ``matrix``/``ops`` are None.
+
+    Structurally malformed input (matrix not 2-D or not square, ``len(ops)``
+    different from the matrix size) raises :class:`ValueError`.  A square
+    matrix that is not strictly upper triangular or not 0/1 is accepted but
+    marked invalid (``valid_spec`` False, :meth:`is_valid` False), unlike
+    nasbench which raises for a non-upper-triangular matrix.
+    """
+
+    __slots__ = (
+        "original_matrix",
+        "original_ops",
+        "matrix",
+        "ops",
+        "valid_spec",
+        "_structure_error",
+        "_rows",
+        "_hash",
+    )
+
+    def __init__(self, matrix, ops: Sequence[str]):
+        arr = _as_square_array(matrix, "ModelSpec")
+        if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+            raise ValueError(f"ModelSpec: matrix must be square 2-D, got shape {arr.shape}")
+        ops = list(ops)
+        if arr.shape[0] != len(ops):
+            raise ValueError(
+                f"ModelSpec: length of ops ({len(ops)}) must match matrix "
+                f"dimension ({arr.shape[0]})"
+            )
+        rows = arr.tolist()
+        self.original_matrix = arr.copy()
+        self.original_ops = list(ops)
+        self._structure_error = _structure_error(rows, len(ops))
+        self._hash: str | None = None
+        kept = None if self._structure_error else _kept_vertices(rows)
+        if kept is None:
+            self.valid_spec = False
+            self.matrix = None
+            self.ops = None
+            self._rows = None
+            return
+        self.valid_spec = True
+        if len(kept) == len(rows):
+            self._rows = [[int(x) for x in r] for r in rows]
+        else:
+            self._rows = [[int(rows[i][j]) for j in kept] for i in kept]
+        self.matrix = np.array(self._rows, dtype=np.int64)
+        self.ops = [ops[i] for i in kept]
+
+    # -- validity ----------------------------------------------------------
+
+    def check(self) -> str | None:
+        """Why the spec is not a NAS-Bench-101 cell, or None if it is one.
+
+        Rules of ``NASBench._check_spec`` (SPEC §3.1): square strictly
+        upper-triangular 0/1 matrix; an input->output path exists (valid after
+        pruning); at most :data:`MAX_VERTICES` vertices and :data:`MAX_EDGES`
+        edges, both counted **after** pruning; first op :data:`INPUT`, last op
+        :data:`OUTPUT`, all others in :data:`OPS`.
+        """
+        if self._structure_error:
+            return self._structure_error
+        if not self.valid_spec:
+            return "no path from input to output"
+        n = len(self._rows)
+        if n > MAX_VERTICES:
+            return f"{n} vertices after pruning > {MAX_VERTICES}"
+        edges = sum(map(sum, self._rows))
+        if edges > MAX_EDGES:
+            return f"{edges} edges after pruning > {MAX_EDGES}"
+        if self.ops[0] != INPUT:
+            return f"first op must be {INPUT!r}, got {self.ops[0]!r}"
+        if self.ops[-1] != OUTPUT:
+            return f"last op must be {OUTPUT!r}, got {self.ops[-1]!r}"
+        for op in self.ops[1:-1]:
+            if op not in _OP_INDEX:
+                return f"unknown op {op!r}; allowed: {OPS}"
+        return None
+
+    def is_valid(self) -> bool:
+        """True iff the spec is a member of the NAS-Bench-101 space (see :meth:`check`)."""
+        return self.check() is None
+
+    # -- hash --------------------------------------------------------------
+
+    def hash_spec(self) -> str:
+        """Dataset key of the pruned cell: :func:`graph_hash` with labels
+        ``[-1] + [OPS.index(op) for interior ops] + [-2]`` (SPEC §3.3).
+
+        Works for any spec that is valid after pruning and has known ops (also
+        for > 9 edges, as in nasbench); raises ValueError otherwise.
+        """
+        if self._hash is None:
+            if not self.valid_spec:
+                raise ValueError(
+                    "ModelSpec.hash_spec: invalid spec "
+                    f"({self._structure_error or 'no path from input to output'})"
+                )
+            try:
+                labels = [-1] + [_OP_INDEX[op] for op in self.ops[1:-1]] + [-2]
+            except KeyError as exc:
+                raise ValueError(f"ModelSpec.hash_spec: unknown op {exc.args[0]!r}") from None
+            self._hash = _graph_hash_lists(self._rows, labels)
+        return self._hash
+
+    # -- serialisation -----------------------------------------------------
+
+    def to_json(self) -> dict:
+        """``{"adjacency": [[...]], "ops": [...]}`` of the pruned cell."""
+        if not self.valid_spec:
+            raise ValueError("ModelSpec.to_json: invalid spec has no pruned matrix")
+        return {"adjacency": [list(r) for r in self._rows], "ops": list(self.ops)}
+
+    @classmethod
+    def from_json(cls, obj: dict | str) -> "ModelSpec":
+        """Inverse of :meth:`to_json`; accepts the dict or its JSON string."""
+        if isinstance(obj, (str, bytes)):
+            obj = json.loads(obj)
+        try:
+            return cls(obj["adjacency"], obj["ops"])
+        except KeyError as exc:
+            raise ValueError(f"ModelSpec.from_json: missing key {exc.args[0]!r}") from None
+
+    def __repr__(self) -> str:
+        if not self.valid_spec:
+            return f"ModelSpec(invalid, original_ops={self.original_ops!r})"
+        return f"ModelSpec(adjacency={self._rows!r}, ops={self.ops!r})"
+
+
+# --------------------------------------------------------------------------
+# Sampling and mutation
+# --------------------------------------------------------------------------
+
+def random_spec(rng: np.random.Generator) -> ModelSpec:
+    """NB101 paper / nasbench-colab random sampler (SPEC §3.6).
+
+    Repeat: matrix = iid uniform{0,1} 7x7 entries, keep the strict upper
+    triangle; interior ops iid uniform over :data:`OPS`; ops[0] = input,
+    ops[6] = output — until :meth:`ModelSpec.is_valid`.  Note that this is not
+    uniform over the 423,624 unique cells.
+    """
+    n = MAX_VERTICES
+    while True:
+        matrix = np.triu(rng.integers(0, 2, size=(n, n)), 1)
+        interior = rng.integers(0, len(OPS), size=n - 2)
+        ops = [INPUT] + [OPS[i] for i in interior] + [OUTPUT]
+        spec = ModelSpec(matrix, ops)
+        if spec.is_valid():
+            return spec
+
+
+def mutate_paper(
+    spec: ModelSpec,
+    rng: np.random.Generator,
+    mutation_rate: float = 1.0,
+    *,
+    max_tries: int = 100_000,
+) -> ModelSpec:
+    """NB101 paper / nasbench-colab ``mutate_spec`` (SPEC §3.6).
+
+    Repeat: start from ``spec.original_matrix`` / ``original_ops``; flip each
+    strictly-upper-triangular entry independently with probability
+    ``mutation_rate / 7``; for each interior vertex, with probability
+    ``mutation_rate / 5`` replace its op by a uniformly chosen *different* op;
+    until the child is valid.
+
+    Departures from the colab: we additionally require the child's hash to
+    differ from the parent's (a functionally identical child is redrawn), and
+    the loop works on the parent's original size (the colab assumes 7x7; a
+    parent built from a stored, smaller matrix cannot grow).  RuntimeError
+    after ``max_tries`` draws (e.g. the 2-vertex cell has no valid neighbour).
+    """
+    parent_hash = spec.hash_spec()
+    base = np.asarray(spec.original_matrix).tolist()
+    base_ops = list(spec.original_ops)
+    n = len(base)
+    edge_p = mutation_rate / MAX_VERTICES
+    op_p = mutation_rate / (MAX_VERTICES - 2)
+    iu = [(i, j) for i in range(n - 1) for j in range(i + 1, n)]
+    for _ in range(max_tries):
+        rows = [list(r) for r in base]
+        flips = rng.random(len(iu)) < edge_p
+        for (i, j), f in zip(iu, flips):
+            if f:
+                rows[i][j] = 1 - rows[i][j]
+        ops = list(base_ops)
+        op_draws = rng.random(max(n - 2, 0))
+        for k, u in enumerate(op_draws, start=1):
+            if u < op_p:
+                choices = [o for o in OPS if o != ops[k]]
+                ops[k] = choices[int(rng.integers(len(choices)))]
+        child = ModelSpec(rows, ops)
+        if child.is_valid() and child.hash_spec() != parent_hash:
+            return child
+    raise RuntimeError(f"mutate_paper: no valid distinct child after {max_tries} draws")
+
+
+def mutate_gea(
+    spec: ModelSpec,
+    rng: np.random.Generator,
+    contains: Callable[[str], bool],
+) -> ModelSpec | None:
+    """GEA's NB101 mutation: the first single-edge flip that lands in the benchmark.
+
+    Rule (SPEC §3.5): on the parent's stored (pruned) matrix, shuffle the
+    strictly-upper-triangular coordinates ``(i, j)`` with ``rng``; for each,
+    flip the bit (0 <-> 1), build ``ModelSpec(new, ops)`` (which prunes) and
+    return the first child whose hash satisfies ``contains(hash)`` (the caller
+    passes membership in the benchmark).  Ops never change; the vertex count
+    can only stay or shrink.
+
+    Departures from GEA's code:
+
+    - invalid children (no input->output path, > 9 edges, ...) are skipped
+      explicitly (GEA swallowed the exception / missed the dataset lookup);
+    - a child whose hash equals the parent's (e.g. flipping an edge that is
+      then pruned away) is skipped, so the child always differs from the
+      parent;
+    - if no flip is a member, GEA returned ``None`` as an index and
+      ``searchspace[None]`` silently yielded the **first** dataset entry; we
+      return ``None`` and let the caller decide.
+    """
+    if not spec.valid_spec:
+        raise ValueError("mutate_gea: parent spec is invalid")
+    parent_hash = spec.hash_spec()
+    base = spec.matrix.tolist()
+    ops = list(spec.ops)
+    n = len(base)
+    coords = [(i, j) for i in range(n - 1) for j in range(i + 1, n)]
+    for k in rng.permutation(len(coords)):
+        i, j = coords[k]
+        rows = [list(r) for r in base]
+        rows[i][j] = 1 - rows[i][j]
+        child = ModelSpec(rows, ops)
+        if not child.is_valid():
+            continue
+        h = child.hash_spec()
+        if h != parent_hash and contains(h):
+            return child
+    return None

@@ -1,0 +1,179 @@
+"""NAS-Bench-201 cell search space (Dong & Yang, "NAS-Bench-201: Extending the
+Scope of Reproducible Neural Architecture Search", ICLR 2020; identical to the
+NATS-Bench topology space "tss").
+
+The searched cell is a DAG with 4 nodes: node 0 is the cell input, node 3 the
+cell output.  Every pair ``i < j`` is an edge carrying exactly one of five
+operations (``OPS``), and ``node_j = sum_{i<j} op_{i->j}(node_i)``.  A cell is
+therefore a tuple of 6 op ids, giving ``5**6 = 15,625`` architectures.
+
+Architecture strings use the benchmark's format (SPEC §2.2)::
+
+    '|A~0|+|B~0|C~1|+|D~0|E~1|F~2|'
+
+Groups separated by ``+`` are the target nodes 1, 2, 3; inside a group,
+``op~i`` means "op applied to node i".  The edge order of the string -- and of
+every op tuple in this package -- is ``EDGES``:
+(0->1), (0->2), (1->2), (0->3), (1->3), (2->3).  This differs from NASLib's
+edge order and op indices (SPEC §2.1).
+
+The index <-> string order of the benchmark is *not* defined here: it is the
+order of ``meta_archs`` in the benchmark file (SPEC §2.5).
+
+All random functions take an explicit ``numpy.random.Generator``.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+__all__ = [
+    "OPS",
+    "EDGES",
+    "NUM_EDGES",
+    "NUM_OPS",
+    "NUM_ARCHS",
+    "EDGE_PROBS_GEA",
+    "parse_arch",
+    "arch_str",
+    "to_matrix",
+    "is_connected",
+    "random_ops",
+    "mutate",
+]
+
+#: Canonical op list (AutoDL ``NAS_BENCH_201`` order, SPEC §2.1); index = op id.
+OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+#: (src, dst) of the 6 edges in arch-string order (SPEC §2.2).
+EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
+NUM_EDGES: int = 6
+NUM_OPS: int = 5
+NUM_NODES: int = 4
+NUM_ARCHS: int = NUM_OPS**NUM_EDGES  # 15,625
+
+_OP_INDEX = {name: i for i, name in enumerate(OPS)}
+# Edge indices (into EDGES) grouped by target node 1, 2, 3.
+_EDGES_BY_NODE: tuple[tuple[int, ...], ...] = tuple(
+    tuple(e for e, (_, dst) in enumerate(EDGES) if dst == node) for node in range(1, NUM_NODES)
+)
+
+#: Edge probabilities of GEA's / AutoDL regularized-EA mutation (SPEC §2.6):
+#: target node uniform over {1, 2, 3}, then an incoming edge uniform.
+EDGE_PROBS_GEA: np.ndarray = np.array([1 / 3, 1 / 6, 1 / 6, 1 / 9, 1 / 9, 1 / 9])
+
+
+def _check_ops(ops: Sequence[int]) -> tuple[int, ...]:
+    """Validate an op tuple (6 ints in ``range(5)``) and return it as a tuple."""
+    try:
+        out = tuple(int(o) for o in ops)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"ops must be a sequence of {NUM_EDGES} ints, got {ops!r}") from exc
+    if len(out) != NUM_EDGES:
+        raise ValueError(f"ops must have {NUM_EDGES} entries, got {len(out)}: {ops!r}")
+    if any(o < 0 or o >= NUM_OPS for o in out):
+        raise ValueError(f"op ids must be in 0..{NUM_OPS - 1}, got {ops!r}")
+    return out
+
+
+def parse_arch(s: str) -> tuple[int, ...]:
+    """Parse an NB201 arch string into 6 op ids in ``EDGES`` order.
+
+    Follows AutoDL's ``str2lists`` (SPEC §2.2), but strictly: exactly 3 groups
+    with 1, 2, 3 tokens, each token ``op~src`` with a known op and the sources
+    0..j-1 in order.  Raises ``ValueError`` naming the string otherwise.
+    """
+    if not isinstance(s, str):
+        raise ValueError(f"arch string must be a str, got {type(s).__name__}: {s!r}")
+    groups = s.split("+")
+    if len(groups) != NUM_NODES - 1:
+        raise ValueError(f"bad NB201 arch string {s!r}: expected 3 '+'-separated groups, got {len(groups)}")
+    ops: list[int] = []
+    for node, group in enumerate(groups, start=1):
+        if not (len(group) >= 2 and group[0] == "|" and group[-1] == "|"):
+            raise ValueError(f"bad NB201 arch string {s!r}: group {group!r} must start and end with '|'")
+        tokens = group[1:-1].split("|")
+        if len(tokens) != node:
+            raise ValueError(
+                f"bad NB201 arch string {s!r}: node {node} needs {node} inputs, got {len(tokens)} in {group!r}"
+            )
+        for src, token in enumerate(tokens):
+            parts = token.split("~")
+            if len(parts) != 2:
+                raise ValueError(f"bad NB201 arch string {s!r}: token {token!r} is not 'op~src'")
+            name, src_str = parts
+            if name not in _OP_INDEX:
+                raise ValueError(f"bad NB201 arch string {s!r}: unknown op {name!r} (known: {', '.join(OPS)})")
+            if src_str != str(src):
+                raise ValueError(
+                    f"bad NB201 arch string {s!r}: token {token!r} of node {node} must have source node {src}"
+                )
+            ops.append(_OP_INDEX[name])
+    return tuple(ops)
+
+
+def arch_str(ops: Sequence[int]) -> str:
+    """Format 6 op ids (``EDGES`` order) as an NB201 arch string (inverse of ``parse_arch``)."""
+    ops = _check_ops(ops)
+    groups = []
+    for edge_ids in _EDGES_BY_NODE:
+        tokens = [f"{OPS[ops[e]]}~{EDGES[e][0]}" for e in edge_ids]
+        groups.append("|" + "|".join(tokens) + "|")
+    return "+".join(groups)
+
+
+def to_matrix(ops: Sequence[int]) -> np.ndarray:
+    """4x4 int matrix with ``M[j, i]`` = op id of edge i->j (AutoDL ``str2matrix``, SPEC §2.2).
+
+    Note that ``none`` (id 0) is indistinguishable from "no edge".
+    """
+    ops = _check_ops(ops)
+    m = np.zeros((NUM_NODES, NUM_NODES), dtype=np.int64)
+    for (src, dst), op in zip(EDGES, ops):
+        m[dst, src] = op
+    return m
+
+
+def is_connected(ops: Sequence[int]) -> bool:
+    """True iff some path from node 0 to node 3 uses only non-``none`` edges.
+
+    Cells without such a path output a constant zero tensor (their networks
+    ignore the input; zero-cost proxies become degenerate there).
+    """
+    ops = _check_ops(ops)
+    reached = {0}
+    for (src, dst), op in zip(EDGES, ops):  # EDGES is topologically ordered by dst
+        if op != 0 and src in reached:
+            reached.add(dst)
+    return NUM_NODES - 1 in reached
+
+
+def random_ops(rng: np.random.Generator) -> tuple[int, ...]:
+    """Uniform random cell: each edge op uniform over the 5 ops (= uniform over 15,625 archs, SPEC §2.6)."""
+    return tuple(int(o) for o in rng.integers(0, NUM_OPS, size=NUM_EDGES))
+
+
+def mutate(ops: Sequence[int], rng: np.random.Generator, edges: str = "gea") -> tuple[int, ...]:
+    """Change the op of exactly one edge to one of the 4 other ops (uniformly).
+
+    ``edges="gea"``: GEA / AutoDL regularized-EA scheme (SPEC §2.6): pick a
+    target node uniformly from {1, 2, 3}, then one of its incoming edges
+    uniformly (edge probabilities ``EDGE_PROBS_GEA``).
+    ``edges="uniform"``: NASLib scheme, edge uniform over the 6 edges.
+    """
+    ops = _check_ops(ops)
+    if edges == "gea":
+        node_edges = _EDGES_BY_NODE[int(rng.integers(0, NUM_NODES - 1))]
+        edge = node_edges[int(rng.integers(0, len(node_edges)))]
+    elif edges == "uniform":
+        edge = int(rng.integers(0, NUM_EDGES))
+    else:
+        raise ValueError(f"unknown mutation edge scheme {edges!r}; expected 'gea' or 'uniform'")
+    # Uniform over the 4 other ops (equivalent to GEA's redraw-until-different).
+    new_op = int(rng.integers(0, NUM_OPS - 1))
+    if new_op >= ops[edge]:
+        new_op += 1
+    child = list(ops)
+    child[edge] = new_op
+    return tuple(child)
