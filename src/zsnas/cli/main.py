@@ -11,9 +11,9 @@ import argparse
 import sys
 
 from .. import __version__
-from . import arch, ingest
+from . import analyse, arch, ingest, score, search
 
-COMMANDS = (arch, ingest)
+COMMANDS = (arch, ingest, score, analyse, search)
 
 
 class UserError(Exception):
@@ -25,8 +25,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from ..benchmarks.download import DownloadError
     from ..benchmarks.schema import SchemaError
     from ..benchmarks.store import MissingMetricError, UnknownArchitectureError
+    from ..scoring.cache import CacheError, MissingScoreError
     return (UserError, ConversionError, DownloadError, SchemaError, MissingMetricError,
-            UnknownArchitectureError, FileNotFoundError, ValueError)
+            UnknownArchitectureError, CacheError, MissingScoreError, FileNotFoundError,
+            ValueError)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,194 @@
+"""Proxy quality over the whole cached space: rank correlation and top-k overlap.
+
+For each proxy in a :class:`~zsnas.scoring.cache.ProxyCache` and the matching
+:class:`~zsnas.benchmarks.store.Benchmark`:
+
+- the final test accuracy of every cached architecture
+  (``Benchmark.accuracy(ids, budget)``: mean over trials; NB101 at 108 epochs,
+  NB201 at its largest budget, 200);
+- architectures whose score is non-finite (status 1 or NaN/inf) are excluded
+  and counted (``n_nonfinite``), as are pending/failed scores (``n_missing``)
+  and architectures without an accuracy (``n_no_accuracy``);
+- Spearman ρ (``scipy.stats.spearmanr``) and Kendall τ-b
+  (``scipy.stats.kendalltau``) of score vs accuracy, signed, with p-values;
+- top-k % overlap for k = 1, 5, 10: with m = ⌈k/100 · n⌉ (at least 1), the
+  fraction of the m best by proxy that are among the m best by accuracy (ties
+  broken by architecture id, ascending).
+
+Figure: one panel per space × proxy — accuracy against the proxy's rank
+percentile (hexbin with a log colour scale for n > 2,000, scatter otherwise).
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .output import new_figure, save_figure, stamp_synthetic, write_csv
+from .runs import PROXIES, SPACE_LABELS, method_key, space_key
+
+TOP_K = (1, 5, 10)
+HEXBIN_MIN = 2000
+COLUMNS = (["space", "proxy", "n_cached", "n_used", "n_nonfinite", "n_missing",
+            "n_no_accuracy", "accuracy_budget", "spearman_rho", "spearman_p", "kendall_tau",
+            "kendall_p"] + [f"top{k}_overlap" for k in TOP_K] + [f"top{k}_m" for k in TOP_K])
+
+
+def top_count(n: int, k_percent: float) -> int:
+    """m = ⌈k/100 · n⌉, at least 1 (0 when n = 0)."""
+    return 0 if n == 0 else max(1, math.ceil(n * k_percent / 100 - 1e-9))
+
+
+def _top(values: np.ndarray, m: int) -> np.ndarray:
+    # stable sort of -values: ties keep input order (ids ascending)
+    return np.argsort(-np.asarray(values, dtype=float), kind="stable")[:m]
+
+
+def top_k_overlap(scores, accuracy, k_percent: float) -> float:
+    """Fraction of the top-k % by ``scores`` that are in the top-k % by ``accuracy``."""
+    scores, accuracy = np.asarray(scores, float), np.asarray(accuracy, float)
+    m = top_count(scores.size, k_percent)
+    if m == 0:
+        return float("nan")
+    return len(set(_top(scores, m).tolist()) & set(_top(accuracy, m).tolist())) / m
+
+
+def rank_correlations(scores, accuracy) -> dict:
+    """Spearman ρ and Kendall τ-b (scipy) with their p-values; NaN for n < 3 or
+    constant input."""
+    s, a = np.asarray(scores, float), np.asarray(accuracy, float)
+    out = {"spearman_rho": float("nan"), "spearman_p": float("nan"),
+           "kendall_tau": float("nan"), "kendall_p": float("nan")}
+    if s.size < 3 or np.all(s == s[0]) or np.all(a == a[0]):
+        return out
+    rho = stats.spearmanr(s, a)
+    tau = stats.kendalltau(s, a)
+    out.update(spearman_rho=float(rho.statistic), spearman_p=float(rho.pvalue),
+               kendall_tau=float(tau.statistic), kendall_p=float(tau.pvalue))
+    return out
+
+
+def accuracy_budget(bench) -> int:
+    """108 epochs for NB101 when present, else the largest budget."""
+    if bench.space == "nb101" and 108 in bench.budgets:
+        return 108
+    return bench.budgets[-1]
+
+
+def _accuracies(bench, ids: np.ndarray) -> tuple[np.ndarray, int]:
+    """Accuracy per id (NaN where the benchmark has none) and the budget used."""
+    budget = accuracy_budget(bench)
+    acc = np.full(ids.size, np.nan)
+    known = np.isin(ids, bench.ids)
+    if known.any():
+        rows = bench.rows(ids[known])
+        measured = ~np.all(np.isnan(bench.metric("test_acc", budget)[rows]), axis=1)
+        idx = np.flatnonzero(known)[measured]
+        if idx.size:
+            acc[idx] = bench.accuracy(ids[idx], budget=budget, split="test")
+    return acc, budget
+
+
+def proxy_quality(cache, bench, proxies=None) -> tuple[pd.DataFrame, dict]:
+    """Quality table for one space and the (score, accuracy) arrays per proxy."""
+    from ..scoring.cache import ERROR, NONFINITE, PENDING
+    if cache.space != bench.space:
+        raise ValueError(f"{cache.path} is a {cache.space} cache but {bench.path} is a "
+                         f"{bench.space} benchmark")
+    proxies = sorted(proxies or cache.proxies, key=method_key)
+    rows, points = [], {}
+    acc_all = None
+    for proxy in proxies:
+        ids, scores, status = cache.all_scores(proxy)
+        if acc_all is None:
+            acc_all, budget = _accuracies(bench, ids)
+        missing = (status == PENDING) | (status == ERROR)
+        nonfinite = ~missing & ((status == NONFINITE) | ~np.isfinite(scores))
+        no_acc = ~missing & ~nonfinite & np.isnan(acc_all)
+        use = ~missing & ~nonfinite & ~no_acc
+        s, a = scores[use], acc_all[use]
+        row = {"space": cache.space, "proxy": proxy, "n_cached": int(ids.size),
+               "n_used": int(use.sum()), "n_nonfinite": int(nonfinite.sum()),
+               "n_missing": int(missing.sum()), "n_no_accuracy": int(no_acc.sum()),
+               "accuracy_budget": int(budget), **rank_correlations(s, a)}
+        for k in TOP_K:
+            row[f"top{k}_overlap"] = top_k_overlap(s, a, k)
+            row[f"top{k}_m"] = top_count(s.size, k)
+        rows.append(row)
+        points[proxy] = (s, a)
+    return pd.DataFrame(rows, columns=COLUMNS), points
+
+
+def plot_quality(panels: list[tuple[str, str, np.ndarray, np.ndarray, dict]], png: Path,
+                 pdf: Path, synthetic: bool) -> tuple[Path, Path]:
+    """``panels``: (space, proxy, scores, accuracy, table row) in display order."""
+    spaces = sorted({p[0] for p in panels}, key=space_key)
+    proxies = sorted({p[1] for p in panels}, key=method_key)
+    fig = new_figure(figsize=(2.9 * max(len(proxies), 1), 2.7 * max(len(spaces), 1) + 0.3),
+                     layout="constrained")
+    axes = fig.subplots(max(len(spaces), 1), max(len(proxies), 1), squeeze=False)
+    lookup = {(p[0], p[1]): p for p in panels}
+    for i, space in enumerate(spaces):
+        for j, proxy in enumerate(proxies):
+            ax = axes[i][j]
+            if (space, proxy) not in lookup:
+                ax.set_axis_off()
+                continue
+            _, _, s, a, row = lookup[(space, proxy)]
+            if s.size:
+                x = (stats.rankdata(s) - 0.5) / s.size * 100
+                if s.size > HEXBIN_MIN:
+                    ax.hexbin(x, a, gridsize=40, bins="log", mincnt=1, cmap="viridis",
+                              linewidths=0)
+                else:
+                    ax.scatter(x, a, s=6, alpha=0.6, color="C0", lw=0)
+            rho = row["spearman_rho"]
+            tau = row["kendall_tau"]
+            ax.set_title(f"{SPACE_LABELS.get(space, space)} · {proxy}\n"
+                         f"ρ = {rho:.3f}, τ = {tau:.3f} (n = {row['n_used']})"
+                         if np.isfinite(rho) else
+                         f"{SPACE_LABELS.get(space, space)} · {proxy}\nρ, τ undefined "
+                         f"(n = {row['n_used']})", fontsize=8)
+            ax.set_xlabel("proxy score rank (percentile)", fontsize=8)
+            ax.set_ylabel("test accuracy (%)", fontsize=8)
+            ax.tick_params(labelsize=7)
+    stamp_synthetic(fig, synthetic)
+    return save_figure(fig, png, pdf)
+
+
+def is_synthetic(cache, bench) -> bool:
+    flag = cache.attrs.get("synthetic", False)
+    if isinstance(flag, str):
+        flag = flag.strip().lower() in ("1", "true", "yes")
+    return bool(flag) or bool(bench.synthetic)
+
+
+def write_quality(pairs: list[tuple], out_dir: Path, synthetic: bool) -> dict[str, Path]:
+    """``pairs``: (ProxyCache, Benchmark) per space → ``quality.csv/.png/.pdf``."""
+    out_dir = Path(out_dir)
+    tables, panels = [], []
+    for cache, bench in sorted(pairs, key=lambda cb: space_key(cb[0].space)):
+        df, points = proxy_quality(cache, bench)
+        tables.append(df)
+        for row in df.to_dict("records"):
+            s, a = points[row["proxy"]]
+            panels.append((row["space"], row["proxy"], s, a, row))
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=COLUMNS)
+    png, pdf = plot_quality(panels, out_dir / "quality.png", out_dir / "quality.pdf", synthetic)
+    return {"quality.csv": write_csv(out_dir / "quality.csv", table, synthetic),
+            "quality.png": png, "quality.pdf": pdf}
+
+
+__all__ = [
+    "PROXIES",
+    "TOP_K",
+    "accuracy_budget",
+    "proxy_quality",
+    "rank_correlations",
+    "top_count",
+    "top_k_overlap",
+    "write_quality",
+]

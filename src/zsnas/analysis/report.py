@@ -1,0 +1,107 @@
+"""``analyse()``: every table, figure and test of the analysis, written into one folder.
+
+Outputs (all written atomically, rows sorted, floats in a fixed format, figure
+metadata fixed, so the same inputs give byte-identical files):
+
+- ``table1.csv/.md/.tex`` — mean ± std final accuracy per space × method (:mod:`.table1`)
+- ``curves.csv/.png/.pdf`` — convergence curves with 95 % t-bands (:mod:`.curves`)
+- ``stats_groups.csv``, ``stats_tests.csv``, ``stats_posthoc.csv``,
+  ``stats_summary.md`` — ANOVA / Welch / Levene / Shapiro / Kruskal + post-hocs (:mod:`.stats`)
+- ``counts.csv/.md`` — distinct architectures scored / trained (:mod:`.counts`)
+- ``reproduction.csv/.md`` — the seed study's Table 1 beside ours (:mod:`.reproduction`)
+- ``quality.csv/.png/.pdf`` — proxy rank quality over the cached space, when a
+  proxy cache and a benchmark are given for a space (:mod:`.quality`)
+
+When any run (or cache / benchmark) is synthetic, every CSV has
+``data=SYNTHETIC``, every Markdown file starts with a SYNTHETIC banner, the
+LaTeX table says so and the figures carry a red label.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from .counts import write_counts
+from .curves import write_curves
+from .reproduction import write_reproduction
+from .runs import SPACE_SIZES, load_runs, space_key
+from .stats import write_stats
+from .table1 import write_table1
+
+_SPACE_PREFIX = re.compile(r"^([A-Za-z0-9_-]+)=(.+)$")
+
+
+def parse_space_file(spec) -> tuple[str | None, Path]:
+    """``"nb201=FILE"`` → ``("nb201", FILE)``; a plain path → ``(None, path)``."""
+    if isinstance(spec, os.PathLike):
+        return None, Path(spec)
+    m = _SPACE_PREFIX.match(str(spec))
+    if m and m.group(1) in SPACE_SIZES:
+        return m.group(1), Path(m.group(2))
+    return None, Path(spec)
+
+
+def _items(spec) -> list[tuple[str | None, Path]]:
+    if spec is None:
+        return []
+    if isinstance(spec, dict):
+        return [(str(k), Path(v)) for k, v in spec.items()]
+    if isinstance(spec, (str, os.PathLike)):
+        return [parse_space_file(spec)]
+    return [parse_space_file(s) for s in spec]
+
+
+def open_by_space(spec, kind: str, opener) -> dict:
+    """Open each file of ``spec`` (path, ``SPACE=path`` strings, list, or dict
+    space → path) with ``opener`` and key it by the file's space."""
+    out = {}
+    for space, path in _items(spec):
+        obj = opener(path)
+        if space is not None and obj.space != space:
+            raise ValueError(f"{path}: given as the {space} {kind} but it holds {obj.space}")
+        if obj.space in out:
+            raise ValueError(f"{path}: a second {kind} for {obj.space} "
+                             f"(already have {out[obj.space].path})")
+        out[obj.space] = obj
+    return out
+
+
+def analyse(runs, out_dir, cache=None, benchmark=None) -> dict[str, Path]:
+    """Analyse run files and write every output into ``out_dir``.
+
+    ``runs``: run JSON files, folders or glob patterns. ``cache`` / ``benchmark``:
+    a path, ``"SPACE=path"`` strings, a list of those, or a dict space → path;
+    proxy quality is computed for every space that has both. Returns
+    ``{file name: path}`` of everything written, sorted by name.
+    """
+    if isinstance(runs, (str, os.PathLike)):
+        runs = [runs]
+    data = load_runs(runs)
+    caches, benches = {}, {}
+    if cache is not None or benchmark is not None:
+        from ..benchmarks.store import Benchmark
+        from ..scoring.cache import ProxyCache
+        caches = open_by_space(cache, "proxy cache", ProxyCache)
+        benches = open_by_space(benchmark, "benchmark", Benchmark)
+    for space in sorted(set(caches) | set(benches), key=space_key):
+        if space not in caches:
+            raise ValueError(f"{benches[space].path}: benchmark for {space} given without a "
+                             f"proxy cache for {space} (proxy quality needs both)")
+        if space not in benches:
+            raise ValueError(f"{caches[space].path}: proxy cache for {space} given without a "
+                             f"benchmark for {space} (proxy quality needs both)")
+    pairs = [(caches[s], benches[s]) for s in sorted(caches, key=space_key)]
+    from .quality import is_synthetic, write_quality
+    synthetic = data.synthetic or any(is_synthetic(c, b) for c, b in pairs)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    written.update(write_table1(data, out_dir, synthetic))
+    written.update(write_curves(data, out_dir, synthetic))
+    written.update(write_stats(data, out_dir, synthetic))
+    written.update(write_counts(data, out_dir, synthetic))
+    written.update(write_reproduction(data, out_dir, synthetic))
+    if pairs:
+        written.update(write_quality(pairs, out_dir, synthetic))
+    return dict(sorted(written.items()))

@@ -1,0 +1,244 @@
+"""Load search-run JSON files (``format="zsnas-run"``, version 1) into tidy frames.
+
+:func:`load_runs` returns a :class:`RunData` with
+
+- ``runs``: one row per run — ``file, space, strategy, proxy, method, seed,
+  preset, P, S, C, cycles, children, regularize, fitness_budget, fitness_trial,
+  report, benchmark, benchmark_checksum, synthetic, cache_width,
+  final_id, final_fitness, final_accuracy, n_scored, n_trained, n_proxy_calls,
+  n_trainings, search_time, train_time, proxy_time, curve_len``;
+- ``curves``: the best-so-far curves in long form — ``space, method, seed, file,
+  cycle, accuracy`` (cycle 0 = after the initial population).
+
+``method`` is the proxy name for strategy ``gea`` (``gea`` alone when a GEA run
+has no proxy) and the strategy name otherwise. Rows are sorted by space, method
+(paper order: proxies first, then the baselines), seed and file name, so every
+derived table is deterministic. A file that is not a zsnas run raises
+:class:`RunFileError` naming the file.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+FORMAT = "zsnas-run"
+VERSION = 1
+
+#: Column order of the seed study's Table 1.
+SPACES = ("nb101", "nb201")
+SPACE_LABELS = {"nb101": "NAS-Bench-101", "nb201": "NAS-Bench-201"}
+SPACE_SIZES = {"nb201": 15_625, "nb101": 423_624}
+#: Row order of the seed study's Table 1.
+PROXIES = ("grad_norm", "snip", "synflow", "grasp", "fisher", "jacob_cov")
+BASELINES = ("random-score", "random", "re", "oracle")
+METHOD_LABELS = {"random-score": "random-score (GEA, random proxy)",
+                 "random": "random search", "re": "regularized evolution",
+                 "oracle": "oracle (GEA, true accuracy as proxy)"}
+STRATEGIES = ("gea", "random", "re", "oracle", "random-score")
+_WIDTH_KEYS = ("width", "stem_out_channels", "stem", "channels", "C", "network_width",
+               "init_channels")
+
+
+class RunFileError(ValueError):
+    """A file that is not a readable zsnas run (format ``zsnas-run`` version 1)."""
+
+
+def space_key(space: str) -> tuple:
+    return (SPACES.index(space), "") if space in SPACES else (len(SPACES), space)
+
+
+def method_key(method: str) -> tuple:
+    order = PROXIES + ("gea",) + BASELINES
+    return (order.index(method), "") if method in order else (len(order), method)
+
+
+def method_of(settings: dict) -> str:
+    strategy = settings["strategy"]
+    if strategy == "gea":
+        return settings.get("proxy") or "gea"
+    return str(strategy)
+
+
+def expand_run_paths(items) -> list[Path]:
+    """Run files from files, folders (every ``*.json`` below, recursively) and
+    glob patterns; sorted, duplicates dropped. A pattern or path that matches
+    nothing raises :class:`FileNotFoundError`."""
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(q for q in p.rglob("*.json") if q.is_file())
+            if not found:
+                raise FileNotFoundError(f"{p}: folder holds no *.json run files")
+            out += found
+        elif p.is_file():
+            out.append(p)
+        elif any(c in str(item) for c in "*?["):
+            found = sorted(Path(q) for q in glob.glob(str(item), recursive=True)
+                           if Path(q).is_file())
+            if not found:
+                raise FileNotFoundError(f"{item}: pattern matches no run files")
+            out += found
+        else:
+            raise FileNotFoundError(f"{p}: no such run file or folder")
+    seen, unique = set(), []
+    for p in out:
+        key = os.path.realpath(p)
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return sorted(unique, key=lambda q: str(q))
+
+
+def _number(path, obj, key, where="", allow_none=False):
+    v = obj.get(key) if isinstance(obj, dict) else None
+    if v is None and allow_none:
+        return math.nan
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise RunFileError(f"{path}: not a valid zsnas run: {where}{key!r} must be a number "
+                           f"(got {v!r})")
+    return float(v)
+
+
+def read_run(path: str | os.PathLike) -> dict:
+    """Read and validate one run file; returns the parsed JSON object."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such run file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunFileError(f"{path}: cannot read run file ({exc})") from None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RunFileError(f"{path}: not a zsnas run (invalid JSON: {exc.msg} at line "
+                           f"{exc.lineno})") from None
+    if not isinstance(obj, dict):
+        raise RunFileError(f"{path}: not a zsnas run (top level is a JSON "
+                           f"{type(obj).__name__}, expected an object with format={FORMAT!r})")
+    if obj.get("format") != FORMAT:
+        raise RunFileError(f"{path}: not a zsnas run (format={obj.get('format')!r}, "
+                           f"expected {FORMAT!r})")
+    if obj.get("version") != VERSION:
+        raise RunFileError(f"{path}: zsnas run version {obj.get('version')!r}, this analysis "
+                           f"reads version {VERSION}")
+    settings = obj.get("settings")
+    if not isinstance(settings, dict):
+        raise RunFileError(f"{path}: not a valid zsnas run: 'settings' missing")
+    for key in ("space", "strategy"):
+        if not isinstance(settings.get(key), str) or not settings[key]:
+            raise RunFileError(f"{path}: not a valid zsnas run: settings.{key} missing")
+    if settings["strategy"] not in STRATEGIES:
+        raise RunFileError(f"{path}: unknown strategy {settings['strategy']!r} "
+                           f"(expected one of {STRATEGIES})")
+    if "seed" not in settings:
+        raise RunFileError(f"{path}: not a valid zsnas run: settings.seed missing")
+    for key in ("final_accuracy", "n_scored", "n_trained"):
+        _number(path, obj, key)
+    curve = obj.get("curve")
+    if not isinstance(curve, list) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in curve):
+        raise RunFileError(f"{path}: not a valid zsnas run: 'curve' must be a list of numbers")
+    return obj
+
+
+def _cache_width(settings: dict):
+    cs = settings.get("cache_settings")
+    if not isinstance(cs, dict):
+        return math.nan
+    for key in _WIDTH_KEYS:
+        v = cs.get(key)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return float(v)
+    return math.nan
+
+
+def _row(path: Path, obj: dict) -> dict:
+    s = obj["settings"]
+    final = obj.get("final") if isinstance(obj.get("final"), dict) else {}
+    row = {
+        "file": str(path), "space": s["space"], "strategy": s["strategy"],
+        "proxy": s.get("proxy") or "", "method": method_of(s), "seed": s["seed"],
+        "preset": str(s.get("preset") or ""),
+    }
+    for key in ("P", "S", "C", "cycles", "children", "fitness_budget"):
+        v = s.get(key)
+        row[key] = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) \
+            else math.nan
+    for key in ("regularize", "fitness_trial", "report", "benchmark", "benchmark_checksum"):
+        row[key] = "" if s.get(key) is None else str(s.get(key))
+    row["synthetic"] = bool(s.get("synthetic", False))
+    row["cache_width"] = _cache_width(s)
+    row["final_id"] = final.get("id")
+    row["final_fitness"] = _number(path, final, "fitness", "final.", allow_none=True) \
+        if "fitness" in final else math.nan
+    row["final_accuracy"] = float(obj["final_accuracy"])
+    for key in ("n_scored", "n_trained", "n_proxy_calls", "n_trainings"):
+        row[key] = _number(path, obj, key, allow_none=True)
+    for key in ("search_time", "train_time", "proxy_time"):
+        row[key] = _number(path, obj, key, allow_none=True)
+    row["curve_len"] = len(obj["curve"])
+    return row
+
+
+@dataclass
+class RunData:
+    """The runs (one row each), their curves (long form) and the raw settings."""
+    runs: pd.DataFrame
+    curves: pd.DataFrame
+    settings: list[dict]
+
+    @property
+    def synthetic(self) -> bool:
+        """True when any run has ``settings.synthetic`` true."""
+        return bool(len(self.runs) and self.runs["synthetic"].any())
+
+    @property
+    def spaces(self) -> list[str]:
+        return sorted(self.runs["space"].unique(), key=space_key)
+
+
+def sort_frame(df: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Sort rows by space and method in paper order, then by the ``extra`` columns."""
+    if df.empty:
+        return df.reset_index(drop=True)
+    cols = [df[c].tolist() for c in extra]
+    spaces = df["space"].tolist() if "space" in df else [""] * len(df)
+    methods = df["method"].tolist() if "method" in df else [""] * len(df)
+    order = sorted(range(len(df)), key=lambda i: (space_key(spaces[i]), method_key(methods[i]),
+                                                  *(c[i] for c in cols)))
+    return df.iloc[order].reset_index(drop=True)
+
+
+def load_runs(paths) -> RunData:
+    """Read run files (files, folders or globs; see :func:`expand_run_paths`)."""
+    files = expand_run_paths(paths)
+    if not files:
+        raise FileNotFoundError("no run files given")
+    records = [(p, read_run(p)) for p in files]
+    rows = [_row(p, obj) for p, obj in records]
+    runs = pd.DataFrame(rows)
+    runs["_seed_key"] = runs["seed"].map(lambda v: (0, float(v), "")
+                                         if isinstance(v, (int, float)) else (1, 0.0, str(v)))
+    order = sorted(range(len(runs)), key=lambda i: (space_key(runs["space"].iloc[i]),
+                                                    method_key(runs["method"].iloc[i]),
+                                                    runs["_seed_key"].iloc[i],
+                                                    runs["file"].iloc[i]))
+    runs = runs.iloc[order].drop(columns="_seed_key").reset_index(drop=True)
+    by_file = {str(p): obj for p, obj in records}
+    curve_rows = []
+    for r in runs.itertuples(index=False):
+        for cycle, acc in enumerate(by_file[r.file]["curve"]):
+            curve_rows.append({"space": r.space, "method": r.method, "seed": r.seed,
+                               "file": r.file, "cycle": cycle, "accuracy": float(acc)})
+    curves = pd.DataFrame(curve_rows, columns=["space", "method", "seed", "file", "cycle",
+                                               "accuracy"])
+    settings = [by_file[f]["settings"] for f in runs["file"]]
+    return RunData(runs=runs, curves=curves, settings=settings)

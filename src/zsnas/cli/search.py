@@ -1,0 +1,76 @@
+"""``zsnas search``: one guided-evolution (or baseline) run on cached proxy scores → JSON."""
+from __future__ import annotations
+
+
+def add_parser(sub) -> None:
+    from ..search.fitness import FITNESS_TRIALS
+    from ..search.ga import PRESETS, REGULARIZE
+    from ..search.run import STRATEGIES
+    from ..search.space_adapter import DEFAULT_TRIES
+
+    p = sub.add_parser(
+        "search", help="run GEA (or a baseline) on a benchmark with cached proxy scores",
+        description="One search run, simulated on a converted benchmark: GEA's guided "
+                    "evolution exactly as coded (preset gea: C random architectures scored, "
+                    "the best P trained, C+1 cycles of P+1 children; preset paper: C cycles "
+                    "of P children), or a baseline with the same number of trainings "
+                    "(random search, regularised evolution, the GA guided by the true "
+                    "accuracy (oracle) or by a random score). One --seed fixes the run; "
+                    "the record is written as JSON (format zsnas-run v1, documented in "
+                    "zsnas.search.run).")
+    p.add_argument("--benchmark", required=True, metavar="FILE", help="converted benchmark (HDF5)")
+    p.add_argument("--cache", metavar="FILE",
+                   help="proxy cache (HDF5); needed by --strategy gea, optional for "
+                        "random-score (its 'random' column)")
+    p.add_argument("--proxy", metavar="NAME", help="proxy column of the cache (strategy gea)")
+    p.add_argument("--seed", type=int, required=True, help="seed of the run (>= 0)")
+    p.add_argument("--strategy", choices=STRATEGIES, default="gea",
+                   help="gea (default), random, re, oracle, random-score")
+    p.add_argument("--preset", choices=tuple(PRESETS), default="gea",
+                   help="gea: the code's loop (2,411 scores, 211 trainings); paper: C cycles "
+                        "x P children (2,200 scores, 210 trainings)")
+    p.add_argument("--P", type=int, help="population size (default 10)")
+    p.add_argument("--S", type=int, help="tournament size, drawn with replacement (default 5)")
+    p.add_argument("--C", type=int, help="initial random architectures (default 200)")
+    p.add_argument("--cycles", type=int, help="cycles (default: C+1 for gea, C for paper)")
+    p.add_argument("--children", type=int,
+                   help="children per cycle (default: P+1 for gea, P for paper)")
+    p.add_argument("--regularize", choices=REGULARIZE, default="oldest",
+                   help="which member leaves the population (default oldest)")
+    p.add_argument("--fitness-trial", choices=FITNESS_TRIALS, default="random",
+                   help="fitness: one random trial (default, GEA) or the trial mean")
+    p.add_argument("--fitness-budget", type=int, default=12,
+                   help="epochs of the simulated training (default 12)")
+    p.add_argument("--report", default="default",
+                   choices=("default", "nb201-200-mean", "nb101-108-mean", "nb101-max"),
+                   help="reported accuracy (default: nb201-200-mean / nb101-108-mean; "
+                        "nb101-max is GEA's max over budgets and trials)")
+    p.add_argument("--mutation", choices=("gea", "uniform", "paper"), default="gea",
+                   help="gea (default); uniform: NB201 NASLib edge choice; paper: NB101 "
+                        "paper mutation")
+    p.add_argument("--mutation-tries", type=int, default=DEFAULT_TRIES,
+                   help="mutation draws per child before falling back to a random "
+                        f"architecture on a partial benchmark (default {DEFAULT_TRIES})")
+    p.add_argument("--out", required=True, metavar="RUN.json", help="output (written atomically)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..search.report import write_json
+    from ..search.run import run_search
+
+    record = run_search(
+        args.benchmark, args.cache, seed=args.seed, proxy=args.proxy, strategy=args.strategy,
+        preset=args.preset, P=args.P, S=args.S, C=args.C, cycles=args.cycles,
+        children=args.children, regularize=args.regularize, fitness_budget=args.fitness_budget,
+        fitness_trial=args.fitness_trial, report=args.report, mutation=args.mutation,
+        mutation_tries=args.mutation_tries)
+    out = write_json(record, args.out)
+    s = record["settings"]
+    print(f"{out}: {s['space']} {s['strategy']}"
+          + (f" {s['proxy']}" if s["proxy"] else "")
+          + f" seed {s['seed']}: final {record['final']['encoding']} accuracy "
+          f"{record['final_accuracy']:.2f} % ({s['report']}), {record['n_trainings']} "
+          f"trainings, {record['n_proxy_calls']} proxy calls, search time "
+          f"{record['search_time'] / 3600:.2f} h simulated")
+    return 0

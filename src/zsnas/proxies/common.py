@@ -1,0 +1,58 @@
+"""Helpers shared by the proxies: which layers count, and per-measure copies (SPEC §1.0)."""
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+__all__ = ["scored_layers", "fresh_copy", "bypass_batchnorm", "sum_per_layer"]
+
+
+def scored_layers(model: nn.Module) -> list[nn.Module]:
+    """Every ``nn.Conv2d`` and ``nn.Linear`` of ``model`` in ``modules()`` order.
+
+    Only their ``.weight`` is scored (foresight ``get_layer_metric_array``, SPEC §1.0 item 5):
+    biases and BN affine parameters never count.
+    """
+    return [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+
+def fresh_copy(model: nn.Module) -> nn.Module:
+    """Deep copy in train mode with every parameter requiring grad (foresight ``copynet`` + ``.train()``).
+
+    Each measure works on such a copy of the same original network, so all
+    proxies start from identical weights and the caller's model (weights,
+    BN running statistics, mode) is never touched.
+    """
+    net = copy.deepcopy(model)
+    net.train()
+    for p in net.parameters():
+        p.requires_grad_(True)
+        p.grad = None
+    return net
+
+
+def _identity_forward(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+def bypass_batchnorm(model: nn.Module) -> nn.Module:
+    """Replace the forward of every BatchNorm1d/2d/3d by the identity, in place (foresight ``bn=False``).
+
+    This is foresight's generic ``copynet(bn=False)`` path (SPEC §1.0 item 3,
+    §1.6): *all* BN layers are disabled, including those in NB201's residual
+    reduction blocks (which foresight's own NB201 rebuild leaves active).
+    """
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.forward = _identity_forward
+    return model
+
+
+def sum_per_layer(tensors) -> float:
+    """``Σ_layers Σ_elements t`` (foresight ``sum_arr``): each layer summed in its dtype, totalled in Python."""
+    total = 0.0
+    for t in tensors:
+        total += float(t.sum())
+    return total

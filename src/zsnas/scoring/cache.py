@@ -1,0 +1,181 @@
+"""Proxy-score caches: one HDF5 file per shard, merged into one per space.
+
+Layout (schema version 1; ``m`` architectures, ids ascending)::
+
+    /                     attrs: format="zsnas-proxy-cache", schema_version=1, space,
+                                 proxies (names), settings (canonical JSON of every
+                                 setting that changes a score: proxy code versions,
+                                 batch size, data seed, init seed, normalisation,
+                                 augmentation, dtype, network width, classes),
+                                 benchmark_file, benchmark_checksum, synthetic,
+                                 shards (JSON list of "i/n" merged here), devices
+    /ids                  int64 (m,)         architecture ids (benchmark ids)
+    /scores/<proxy>       float64 (m,)       raw proxy value (sign as in the paper:
+                                             higher = better); NaN while not computed
+    /seconds/<proxy>      float64 (m,)       wall seconds to compute it (network build
+                                             excluded; shared passes split evenly)
+    /status/<proxy>       int8 (m,)          -1 pending, 0 ok, 1 non-finite, 2 error
+    /messages/<proxy>     utf-8 str (m,)     error message ('' unless status 2)
+
+Non-finite scores (e.g. jacob_cov on an NB201 cell with no input→output path)
+are stored as computed and **rank last** in every selection
+(:meth:`ProxyCache.selection_scores` maps them to -inf). A pending or failed
+score is never silently replaced: querying it raises :class:`MissingScoreError`
+naming the architectures.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from ..benchmarks.schema import atomic_path
+
+FORMAT = "zsnas-proxy-cache"
+SCHEMA_VERSION = 1
+PENDING, OK, NONFINITE, ERROR = -1, 0, 1, 2
+STATUS_NAMES = {PENDING: "pending", OK: "ok", NONFINITE: "non-finite", ERROR: "error"}
+
+
+class CacheError(ValueError):
+    """A file that is not a proxy cache, or caches that cannot be merged."""
+
+
+class MissingScoreError(LookupError):
+    """A score the caller needs is not in the cache (absent, pending or failed)."""
+
+
+def canonical_settings(settings: dict) -> str:
+    """Settings as canonical JSON (sorted keys), the form compared by merge."""
+    return json.dumps(settings, sort_keys=True, separators=(",", ":"))
+
+
+def write_cache(path: str | os.PathLike, *, space: str, ids, proxies: list[str],
+                scores: dict, seconds: dict, status: dict, messages: dict | None = None,
+                settings: dict, attrs: dict | None = None) -> Path:
+    """Write a cache file atomically (temporary file, then rename).
+
+    ``scores`` / ``seconds`` / ``status`` / ``messages``: proxy → array (m,).
+    ``attrs`` may carry benchmark_file, benchmark_checksum, synthetic, shards,
+    devices.
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    order = np.argsort(ids, kind="stable")
+    ids = ids[order]
+    if ids.size > 1 and np.any(np.diff(ids) == 0):
+        raise CacheError("duplicate architecture ids in a cache")
+    path = Path(path)
+    messages = messages or {}
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["format"] = FORMAT
+            f.attrs["schema_version"] = SCHEMA_VERSION
+            f.attrs["space"] = space
+            f.attrs["proxies"] = json.dumps(list(proxies))
+            f.attrs["settings"] = canonical_settings(settings)
+            for key, value in sorted((attrs or {}).items()):
+                f.attrs[key] = json.dumps(value) if isinstance(value, (list, dict)) else value
+            f.create_dataset("ids", data=ids, track_times=False)
+            for group, data, dtype in (("scores", scores, np.float64),
+                                       ("seconds", seconds, np.float64),
+                                       ("status", status, np.int8)):
+                g = f.create_group(group)
+                for name in proxies:
+                    arr = np.asarray(data[name], dtype=dtype)[order]
+                    g.create_dataset(name, data=arr, track_times=False)
+            g = f.create_group("messages")
+            for name in proxies:
+                msg = messages.get(name)
+                msg = [""] * ids.size if msg is None else [msg[i] for i in order]
+                g.create_dataset(name, data=np.array(msg, dtype=object),
+                                 dtype=h5py.string_dtype("utf-8"), track_times=False)
+    return path
+
+
+class ProxyCache:
+    """A proxy cache loaded into memory, with vectorised look-ups by architecture id."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        try:
+            f = h5py.File(self.path, "r")
+        except OSError as exc:
+            raise FileNotFoundError(f"{self.path}: cannot open as HDF5 ({exc})") from None
+        with f:
+            if f.attrs.get("format") != FORMAT:
+                raise CacheError(f"{self.path}: not a zsnas proxy cache (format="
+                                 f"{f.attrs.get('format')!r})")
+            if int(f.attrs.get("schema_version", -1)) != SCHEMA_VERSION:
+                raise CacheError(f"{self.path}: cache schema version "
+                                 f"{f.attrs.get('schema_version')}, expected {SCHEMA_VERSION}")
+            self.attrs = {k: (v.decode() if isinstance(v, bytes) else v)
+                          for k, v in f.attrs.items()}
+            self.space = str(self.attrs["space"])
+            self.proxies: list[str] = json.loads(self.attrs["proxies"])
+            self.settings: dict = json.loads(self.attrs["settings"])
+            self.ids = f["ids"][()]
+            self._scores = {p: f["scores"][p][()] for p in self.proxies}
+            self._seconds = {p: f["seconds"][p][()] for p in self.proxies}
+            self._status = {p: f["status"][p][()] for p in self.proxies}
+            self._messages = {p: [m.decode() if isinstance(m, bytes) else m
+                                  for m in f["messages"][p][()]] for p in self.proxies}
+        self.n = int(self.ids.size)
+
+    def __repr__(self) -> str:
+        return (f"ProxyCache({str(self.path)!r}, space={self.space!r}, n={self.n}, "
+                f"proxies={self.proxies})")
+
+    def _proxy(self, proxy: str) -> str:
+        if proxy not in self._scores:
+            raise MissingScoreError(f"{self.path}: no scores for proxy {proxy!r} "
+                                    f"(cache holds {self.proxies})")
+        return proxy
+
+    def rows(self, ids) -> np.ndarray:
+        """Rows of ``ids``; raises :class:`MissingScoreError` for ids not in the cache."""
+        ids = np.asarray(ids, dtype=np.int64)
+        rows = np.searchsorted(self.ids, ids)
+        rows = np.minimum(rows, max(self.n - 1, 0))
+        bad = (self.ids[rows] != ids) if self.n else np.ones(ids.shape, bool)
+        if np.any(bad):
+            raise MissingScoreError(f"{self.path}: no scores for architecture id(s) "
+                                    f"{np.unique(ids[bad])[:10].tolist()}")
+        return rows
+
+    def status(self, ids, proxy: str) -> np.ndarray:
+        return self._status[self._proxy(proxy)][self.rows(ids)]
+
+    def scores(self, ids, proxy: str) -> np.ndarray:
+        """Raw scores; raises for pending or failed entries (naming the ids)."""
+        rows = self.rows(ids)
+        status = self._status[self._proxy(proxy)][rows]
+        bad = (status == PENDING) | (status == ERROR)
+        if np.any(bad):
+            bad_ids = np.atleast_1d(np.asarray(ids))[np.atleast_1d(bad)]
+            first = self._messages[proxy][int(np.atleast_1d(rows)[np.argmax(np.atleast_1d(bad))])]
+            raise MissingScoreError(
+                f"{self.path}: {proxy} score missing for architecture id(s) "
+                f"{np.unique(bad_ids)[:10].tolist()}"
+                + (f" (error: {first})" if first else " (not computed)"))
+        return self._scores[proxy][rows]
+
+    def selection_scores(self, ids, proxy: str) -> np.ndarray:
+        """Scores for selection: non-finite values become -inf (they rank last)."""
+        values = np.array(self.scores(ids, proxy), dtype=np.float64)
+        values[~np.isfinite(values)] = -np.inf
+        return values
+
+    def seconds(self, ids, proxy: str) -> np.ndarray:
+        self.scores(ids, proxy)  # same existence checks
+        return self._seconds[proxy][self.rows(ids)]
+
+    def all_scores(self, proxy: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, raw scores, status) of every architecture in the cache."""
+        self._proxy(proxy)
+        return self.ids, self._scores[proxy], self._status[proxy]
+
+    def messages(self, proxy: str) -> list[str]:
+        return self._messages[self._proxy(proxy)]

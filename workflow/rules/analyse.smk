@@ -1,0 +1,50 @@
+# Stage 4: tables, figures, statistics and the report.
+ANALYSIS = f"{R}/analysis"
+QUALITY = bool(config.get("analysis", {}).get("quality", True))
+REPORT_FILES = {
+    "table1.csv": ("Table 1", "table1.rst"),
+    "curves.png": ("Convergence", "curves.rst"),
+    "stats_tests.csv": ("Statistics", "stats_tests.rst"),
+    "stats_posthoc.csv": ("Statistics", "stats_posthoc.rst"),
+    "stats_summary.md": ("Statistics", "stats_summary.rst"),
+    "counts.csv": ("Architectures scored and trained", "counts.rst"),
+    "reproduction.csv": ("Reproduction", "reproduction.rst"),
+}
+if QUALITY:
+    REPORT_FILES["quality.png"] = ("Proxy quality", "quality.rst")
+    REPORT_FILES["quality.csv"] = ("Proxy quality", "quality_table.rst")
+
+
+def analysis_outputs():
+    return [f"{ANALYSIS}/{name}" for name in REPORT_FILES]
+
+
+def quality_args(wildcards, input):
+    if not QUALITY:
+        return ""
+    return " ".join(f"--cache {s}={R}/scores/{s}.h5 --benchmark {s}={R}/benchmarks/{s}.h5"
+                    for s in SPACES)
+
+
+rule analyse:
+    input:
+        runs=[f for s in SPACES for f in run_files(s)],
+        caches=[f"{R}/scores/{s}.h5" for s in SPACES] if QUALITY else [],
+        benchmarks=[f"{R}/benchmarks/{s}.h5" for s in SPACES] if QUALITY else [],
+        code=package_files("zsnas.analysis"),
+    output:
+        [report(f"{ANALYSIS}/{name}", category=cat,
+                caption=f"../report/{caption}") for name, (cat, caption) in REPORT_FILES.items()],
+    params:
+        quality=quality_args,
+    log:
+        log("analyse"),
+    benchmark:
+        timing("analyse")
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../../envs/zsnas.yaml"
+    shell:
+        "zsnas analyse {input.runs} {params.quality} --out {ANALYSIS} > {log} 2>&1"

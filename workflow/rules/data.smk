@@ -1,0 +1,103 @@
+# Stage 1: sources (downloaded, or synthetic for the demo) -> one HDF5 schema.
+FILE2SOURCE = {s.filename: name for name, s in SOURCES.items()}
+DEMO = config.get("demo", False)
+SIZES = config.get("demo_sizes", {})
+
+
+def raw(source):
+    return f"{D}/raw/{SOURCES[source].filename}"
+
+
+def benchmark_source(space):
+    if DEMO:
+        if space == "nb201":
+            return f"{D}/demo/nats-{SIZES['nb201_archs']}/NATS-tss-v1_0-3ffb9-simple"
+        return f"{D}/demo/nb101-{SIZES['nb101_archs']}.tfrecord"
+    return raw(config["sources"][space])
+
+
+def convert_kind(space):
+    if space == "nb101":
+        return "nb101"
+    return "nb201-pth" if (not DEMO and config["sources"]["nb201"].startswith("nb201")) else "nats"
+
+
+def cifar10_archive():
+    if DEMO:
+        return f"{D}/demo/cifar-10-python-{SIZES['cifar_images_per_batch']}.tar.gz"
+    return raw(config["sources"]["cifar10"])
+
+
+rule download:
+    output:
+        f"{D}/raw/{{filename}}",
+    wildcard_constraints:
+        filename="|".join(re.escape(f) for f in FILE2SOURCE),
+    params:
+        source=lambda w: FILE2SOURCE[w.filename],
+    log:
+        log("download/{filename}"),
+    resources:
+        downloads=1,
+        runtime=240,
+    conda:
+        "../../envs/zsnas.yaml"
+    shell:
+        "zsnas download {params.source} --dest {D}/raw --no-progress > {log} 2>&1"
+
+
+rule synth_nats:
+    output:
+        directory(f"{D}/demo/nats-{{n}}/NATS-tss-v1_0-3ffb9-simple"),
+    log:
+        log("synth/nats-{n}"),
+    conda:
+        "../../envs/zsnas.yaml"
+    shell:
+        "zsnas synth nats {D}/demo/nats-{wildcards.n} -n {wildcards.n} --seed 0 > {log} 2>&1"
+
+
+rule synth_nb101:
+    output:
+        f"{D}/demo/nb101-{{n}}.tfrecord",
+    log:
+        log("synth/nb101-{n}"),
+    conda:
+        "../../envs/zsnas.yaml"
+    shell:
+        "zsnas synth nb101 {output} -n {wildcards.n} --seed 0 > {log} 2>&1"
+
+
+rule synth_cifar10:
+    output:
+        f"{D}/demo/cifar-10-python-{{n}}.tar.gz",
+    log:
+        log("synth/cifar10-{n}"),
+    conda:
+        "../../envs/zsnas.yaml"
+    shell:
+        "zsnas synth cifar10 {output} -n {wildcards.n} --seed 0 > {log} 2>&1"
+
+
+rule convert:
+    input:
+        source=lambda w: benchmark_source(w.space),
+        code=package_files("zsnas.benchmarks"),
+    output:
+        protect(f"{R}/benchmarks/{{space}}.h5"),
+    wildcard_constraints:
+        space="nb201|nb101",
+    params:
+        kind=lambda w: convert_kind(w.space),
+    log:
+        log("convert/{space}"),
+    benchmark:
+        timing("convert/{space}")
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../../envs/zsnas.yaml"
+    shell:
+        "zsnas convert {params.kind} {input.source} {output} --no-progress > {log} 2>&1"
