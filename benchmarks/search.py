@@ -4,7 +4,7 @@ Builds (once, cached under --workdir) two SYNTHETIC fixture benchmarks through
 ``convert_table`` — NB201 at full size (all 15,625 cells) and a large NB101
 one (``--nb101-archs`` cells closed under GEA's edge-flip mutation, so that
 mutations land in it) — and a proxy cache with six synthetic proxy columns for
-each (:mod:`zsnas.search.testing`). Then prints
+each (:mod:`zsnas.synthetic.search_fixtures`). Then prints
 
 - runs/s of one GEA run (preset gea: 2,411 proxy look-ups, 211 trainings) on
   each space, after one warm-up run (the warm-up, which builds the per-process
@@ -33,7 +33,7 @@ _LOADED: dict = {}
 
 def build(workdir: Path, nb101_archs: int) -> dict:
     from zsnas.benchmarks.store import Benchmark
-    from zsnas.search.testing import (
+    from zsnas.synthetic.search_fixtures import (
         nb101_table_benchmark,
         nb201_table_benchmark,
         synthetic_cache,

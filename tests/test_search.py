@@ -11,7 +11,7 @@ from zsnas.scoring.cache import MissingScoreError, ProxyCache
 from zsnas.search import dumps, evolve, run_search, run_to_file
 from zsnas.search.fitness import Evaluator
 from zsnas.search.space_adapter import adapter_for
-from zsnas.search.testing import (
+from zsnas.synthetic.search_fixtures import (
     nb101_table_benchmark,
     nb201_table_benchmark,
     synthetic_cache,

@@ -33,9 +33,13 @@ def snakemake(workdir: Path, *args, timeout=1500) -> subprocess.CompletedProcess
                           capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def planned(workdir: Path, *args) -> dict[str, list[dict]]:
-    """Dry-run: rule name → list of the planned jobs' wildcards."""
-    proc = snakemake(workdir, "-n", "--configfile", "config/demo.yaml", *args, timeout=300)
+def planned(workdir: Path, override: str | None = None) -> dict[str, list[dict]]:
+    """Dry-run (demo config, plus an optional YAML override): rule → planned jobs' wildcards."""
+    files = ["config/demo.yaml"]
+    if override:
+        (workdir / "override.yaml").write_text(override)
+        files.append("override.yaml")
+    proc = snakemake(workdir, "-n", "--configfile", *files, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     jobs: dict[str, list[dict]] = {}
     rule = None
@@ -88,13 +92,17 @@ def test_report(demo):
 
 
 def test_proxy_code_change_reruns_its_group_only(demo):
+    """Snakemake reruns on a changed input (newer and a different checksum): edit snip.py
+    (a comment), plan, and restore the file's bytes and time stamps."""
     import zsnas.proxies.snip as snip
     path = Path(snip.__file__)
-    before = path.stat()
+    before, original = path.stat(), path.read_bytes()
     try:
+        path.write_bytes(original + b"\n# edited by test_workflow\n")
         os.utime(path, (before.st_atime + 3600, before.st_mtime + 3600))
         jobs = planned(demo)
     finally:
+        path.write_bytes(original)
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert {j["group"] for j in jobs["score"]} == {"forward"}      # snip's group, not synflow's
     assert len(jobs["score"]) == 2 * 2                              # 2 spaces x 2 shards
@@ -104,13 +112,13 @@ def test_proxy_code_change_reruns_its_group_only(demo):
 
 
 def test_ga_parameter_change_reruns_searches_only(demo):
-    jobs = planned(demo, "--config", "search={'P': 8}")
+    jobs = planned(demo, "search:\n  P: 8\n")
     assert "score" not in jobs and "merge" not in jobs and "convert" not in jobs
     assert len(jobs["search"]) == 2 * 10 * 4 and "analyse" in jobs
 
 
 def test_new_seed_runs_only_the_new_searches(demo):
-    jobs = planned(demo, "--config", "search={'seeds': {'start': 0, 'count': 5}}")
+    jobs = planned(demo, "search:\n  seeds: {start: 0, count: 5}\n")
     assert set(jobs) == {"search", "analyse", "all"}
     assert {j["seed"] for j in jobs["search"]} == {"4"}
 
@@ -120,9 +128,11 @@ def test_bad_config_stops_before_any_job(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("search:\n  P: 0\n")
     proc = snakemake(workdir, "-n", "--configfile", "config/demo.yaml", str(bad), timeout=300)
+    out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert "P" in proc.stderr and "minimum" in proc.stderr
+    assert "['search']['P']" in out and "minimum" in out and "Job stats" not in out
     bad.write_text("scoring:\n  groups:\n    forward: [snip, not_a_proxy]\n")
     proc = snakemake(workdir, "-n", "--configfile", "config/demo.yaml", str(bad), timeout=300)
+    out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert "scoring.groups.forward" in proc.stderr and "not_a_proxy" in proc.stderr
+    assert "config: scoring.groups.forward: unknown proxy 'not_a_proxy'" in out

@@ -45,6 +45,6 @@ rule analyse:
         mem_mb=4000,
         runtime=30,
     conda:
-        "../../envs/zsnas.yaml"
+        "../../envs/analyse.yaml"
     shell:
-        "zsnas analyse {input.runs} {params.quality} --out {ANALYSIS} > {log} 2>&1"
+        "{ZSNAS} analyse {input.runs} {params.quality} --out {ANALYSIS} > {log} 2>&1"

@@ -6,6 +6,11 @@ from pathlib import Path
 from zsnas.benchmarks.sources import SOURCES
 from zsnas.proxies import PROXIES
 
+# Every rule runs the checkout's package (so a --use-conda environment, which holds only the
+# dependencies, runs the same code the DAG was built from).
+SRC = str(Path(workflow.basedir) / "src")
+ZSNAS = f'PYTHONPATH="{SRC}${{PYTHONPATH:+:$PYTHONPATH}}" python -m zsnas'
+
 R = config["results"]
 D = config["data"]
 SPACES = list(config["spaces"])

@@ -41,9 +41,9 @@ rule download:
         downloads=1,
         runtime=240,
     conda:
-        "../../envs/zsnas.yaml"
+        "../../envs/ingest.yaml"
     shell:
-        "zsnas download {params.source} --dest {D}/raw --no-progress > {log} 2>&1"
+        "{ZSNAS} download {params.source} --dest {D}/raw --no-progress > {log} 2>&1"
 
 
 rule synth_nats:
@@ -52,9 +52,9 @@ rule synth_nats:
     log:
         log("synth/nats-{n}"),
     conda:
-        "../../envs/zsnas.yaml"
+        "../../envs/ingest.yaml"
     shell:
-        "zsnas synth nats {D}/demo/nats-{wildcards.n} -n {wildcards.n} --seed 0 > {log} 2>&1"
+        "{ZSNAS} synth nats {D}/demo/nats-{wildcards.n} -n {wildcards.n} --seed 0 > {log} 2>&1"
 
 
 rule synth_nb101:
@@ -63,9 +63,9 @@ rule synth_nb101:
     log:
         log("synth/nb101-{n}"),
     conda:
-        "../../envs/zsnas.yaml"
+        "../../envs/ingest.yaml"
     shell:
-        "zsnas synth nb101 {output} -n {wildcards.n} --seed 0 > {log} 2>&1"
+        "{ZSNAS} synth nb101 {output} -n {wildcards.n} --seed 0 > {log} 2>&1"
 
 
 rule synth_cifar10:
@@ -74,9 +74,9 @@ rule synth_cifar10:
     log:
         log("synth/cifar10-{n}"),
     conda:
-        "../../envs/zsnas.yaml"
+        "../../envs/ingest.yaml"
     shell:
-        "zsnas synth cifar10 {output} -n {wildcards.n} --seed 0 > {log} 2>&1"
+        "{ZSNAS} synth cifar10 {output} -n {wildcards.n} --seed 0 > {log} 2>&1"
 
 
 rule convert:
@@ -98,6 +98,6 @@ rule convert:
         mem_mb=4000,
         runtime=60,
     conda:
-        "../../envs/zsnas.yaml"
+        "../../envs/ingest.yaml"
     shell:
-        "zsnas convert {params.kind} {input.source} {output} --no-progress > {log} 2>&1"
+        "{ZSNAS} convert {params.kind} {input.source} {output} --no-progress > {log} 2>&1"

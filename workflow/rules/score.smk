@@ -34,9 +34,9 @@ rule score:
         mem_mb=8000,
         runtime=240,
     conda:
-        "../../envs/zsnas.yaml"
+        "../../envs/score.yaml"
     shell:
-        "OMP_NUM_THREADS={threads} zsnas score --benchmark {input.benchmark} --data {input.data}"
+        "OMP_NUM_THREADS={threads} {ZSNAS} score --benchmark {input.benchmark} --data {input.data}"
         " --proxies {params.proxies} --shard {wildcards.shard}/" + str(N_SHARDS) +
         " --device " + str(SCORING.get("device", "cpu")) +
         " --batch-size " + str(SCORING.get("batch_size", 64)) +
@@ -58,6 +58,6 @@ rule merge:
     log:
         log("merge/{space}"),
     conda:
-        "../../envs/zsnas.yaml"
+        "../../envs/score.yaml"
     shell:
-        "zsnas merge {input} --out {output} > {log} 2>&1"
+        "{ZSNAS} merge {input} --out {output} > {log} 2>&1"

@@ -51,7 +51,7 @@ rule search:
         mem_mb=2000,
         runtime=10,
     conda:
-        "../../envs/zsnas.yaml"
+        "../../envs/search.yaml"
     shell:
-        "zsnas search --benchmark {input.benchmark} {params.args} --seed {wildcards.seed}"
+        "{ZSNAS} search --benchmark {input.benchmark} {params.args} --seed {wildcards.seed}"
         " --out {output} > {log} 2>&1"

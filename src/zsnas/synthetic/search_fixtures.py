@@ -36,7 +36,7 @@ def nb201_table_benchmark(folder: str | os.PathLike, n: int | None = None, *, se
 
     from ..benchmarks.convert_table import convert_table
     from ..spaces.nb201 import arch_str, is_connected
-    from ..synthetic.accuracy_model import nb201_quality
+    from .accuracy_model import nb201_quality
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -104,7 +104,7 @@ def nb101_table_benchmark(folder: str | os.PathLike, n: int, *, seed: int = 0,
     import pandas as pd
 
     from ..benchmarks.convert_table import convert_table
-    from ..synthetic.accuracy_model import nb101_quality
+    from .accuracy_model import nb101_quality
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
