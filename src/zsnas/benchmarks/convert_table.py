@@ -27,14 +27,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .convert_nb101 import ConversionError
+from .convert_nb101 import _OP_CODE, ConversionError
 from .provenance import provenance
 from .schema import NB101_PAD, write_benchmark
 
 METRIC_COLUMN = re.compile(r"^(?:(train|valid|test)_acc|(train_time))@(\d+)$")
 _OP_ALIASES = {"conv3x3": "conv3x3-bn-relu", "conv1x1": "conv1x1-bn-relu"}
-_OP_CODE = {"input": -1, "output": -2, "conv3x3-bn-relu": 0, "conv1x1-bn-relu": 1,
-            "maxpool3x3": 2}
 
 
 def read_table(path: Path) -> pd.DataFrame:
