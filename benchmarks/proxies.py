@@ -79,8 +79,11 @@ def bench_space(space, width, archs, x, y, device, reps):
         total = 0.0
         for _ in range(reps):
             for arch, seed in zip(archs, seeds):
+                # as zsnas score does: a fresh network per architecture, consumed by the
+                # shared engine (no extra copy); the plain loop copies per proxy
                 dt, _ = timed(lambda: score_network(build(space, arch, width, seed, device), x, y,
-                                                    SIX, arch_seed=seed, shared=shared), device)
+                                                    SIX, arch_seed=seed, shared=shared,
+                                                    consume=shared), device)
                 total += dt
         rows[label] = reps * len(archs) / total
     return rows

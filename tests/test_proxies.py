@@ -2,6 +2,7 @@
 shared vs one-at-a-time passes, purity, degenerate NB201 cells, and the registry."""
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -261,6 +262,18 @@ def test_shared_equals_separate_and_model_untouched(which):
     net.eval()
     score_network(net, x, y, "snip", arch_seed=0)
     assert not net.training
+
+
+@pytest.mark.parametrize("which", ["nb201", "nb101"])
+def test_consume_gives_the_same_values(which):
+    """The engine's in-place mode (no copy for the forward group) changes no value."""
+    net = _nb201(MIXED_ARCH) if which == "nb201" else _nb101()
+    x, y = _batch()
+    reference = score_network(net, x, y, ALL, arch_seed=5)
+    consumed = score_network(copy.deepcopy(net), x, y, ALL, arch_seed=5, consume=True)
+    for name in ALL:
+        assert consumed[name].error is None, name
+        assert consumed[name].value == reference[name].value, name
 
 
 def test_fisher_hooks_reach_every_nb201_conv():

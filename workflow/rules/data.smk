@@ -46,9 +46,11 @@ rule download:
         "{ZSNAS} download {params.source} --dest {D}/raw --no-progress > {log} 2>&1"
 
 
+# Demo benchmark sources are temporary: only convert reads them; cheap and deterministic,
+# they are regenerated if a rerun of convert needs them.
 rule synth_nats:
     output:
-        directory(f"{D}/demo/nats-{{n}}/NATS-tss-v1_0-3ffb9-simple"),
+        temp(directory(f"{D}/demo/nats-{{n}}/NATS-tss-v1_0-3ffb9-simple")),
     log:
         log("synth/nats-{n}"),
     conda:
@@ -59,7 +61,7 @@ rule synth_nats:
 
 rule synth_nb101:
     output:
-        f"{D}/demo/nb101-{{n}}.tfrecord",
+        temp(f"{D}/demo/nb101-{{n}}.tfrecord"),
     log:
         log("synth/nb101-{n}"),
     conda:
@@ -68,6 +70,8 @@ rule synth_nb101:
         "{ZSNAS} synth nb101 {output} -n {wildcards.n} --seed 0 > {log} 2>&1"
 
 
+# (not temporary: every score job reads it, and a regenerated archive would look
+# "updated" to all of them, defeating the per-group reruns)
 rule synth_cifar10:
     output:
         f"{D}/demo/cifar-10-python-{{n}}.tar.gz",

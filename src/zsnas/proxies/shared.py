@@ -60,11 +60,13 @@ def _call(fn, *args) -> tuple[float, float, str | None]:
     return value, time.perf_counter() - t0, err
 
 
-def _forward_group(model: nn.Module, x, y, specs: list[ProxySpec]) -> dict[str, ProxyResult]:
-    """One copy + one instrumented forward for ``specs``; results per proxy."""
+def _forward_group(model: nn.Module, x, y, specs: list[ProxySpec],
+                   consume: bool = False) -> dict[str, ProxyResult]:
+    """One copy (or, with ``consume``, the model itself) + one instrumented forward
+    for ``specs``; results per proxy."""
     t0 = time.perf_counter()
     try:
-        net = fresh_copy(model)
+        net = fresh_copy(model) if not consume else _prepare_in_place(model)
     except Exception as exc:  # noqa: BLE001
         secs = (time.perf_counter() - t0) / len(specs)
         return {s.name: ProxyResult(math.nan, secs, _error(exc)) for s in specs}
@@ -89,6 +91,15 @@ def _forward_group(model: nn.Module, x, y, specs: list[ProxySpec]) -> dict[str, 
     return out
 
 
+def _prepare_in_place(model: nn.Module) -> nn.Module:
+    """What :func:`fresh_copy` does, without the copy (for a model the caller discards)."""
+    model.train()
+    for p in model.parameters():
+        p.requires_grad_(True)
+        p.grad = None
+    return model
+
+
 def _own(model: nn.Module, x, y, spec: ProxySpec) -> ProxyResult:
     t0 = time.perf_counter()
     try:
@@ -108,6 +119,7 @@ def score_network(
     *,
     arch_seed: int,
     shared: bool = True,
+    consume: bool = False,
 ) -> dict[str, ProxyResult]:
     """Score one architecture with the proxies ``names`` (see :func:`~zsnas.proxies.registry.resolve`).
 
@@ -120,6 +132,11 @@ def score_network(
         arch_seed: seed of the ``random`` control (ignored by the others).
         shared: compute shared work once (True) or run the reference loop,
             one fresh copy and pass per proxy (False).
+        consume: the caller discards ``model`` afterwards (the scoring engine
+            builds one per architecture): with ``shared``, the forward group
+            runs on ``model`` itself instead of a deep copy, after every other
+            proxy has read or copied the untouched weights. Same values, one
+            copy fewer; ``model``'s gradients and BN statistics are then changed.
 
     Returns:
         ``{name: ProxyResult(value, seconds, error)}`` in the resolved order.
@@ -137,14 +154,15 @@ def score_network(
                 if spec.group == "static":
                     value, secs, err = _call(spec.fn, model, x, y, arch_seed)
                     results[spec.name] = ProxyResult(value, secs, err)
+            for spec in specs:
+                if spec.group == "own":
+                    results[spec.name] = _own(model, x, y, spec)
             forward_specs = [s for s in specs if s.group == "forward"]
             if forward_specs:
                 batches = [forward_specs] if shared else [[s] for s in forward_specs]
                 for batch in batches:
-                    results.update(_forward_group(model, x, y, batch))
-            for spec in specs:
-                if spec.group == "own":
-                    results[spec.name] = _own(model, x, y, spec)
+                    results.update(_forward_group(model, x, y, batch,
+                                                  consume=consume and shared))
     finally:
         model.train(was_training)
     return {name: results[name] for name in selected}

@@ -211,7 +211,8 @@ def score_shard(job: ScoreJob) -> Path:
                 torch.manual_seed(seed)
                 model = build_network(bench, arch_id, width, job.num_classes)
             model = model.to(device).train()
-            results = score_network(model, x, y, proxies, arch_seed=seed, shared=job.shared)
+            results = score_network(model, x, y, proxies, arch_seed=seed, shared=job.shared,
+                                    consume=True)
             for p in proxies:
                 r = results[p]
                 scores[p][k] = r.value
