@@ -156,6 +156,20 @@ def write_benchmark(path: str | os.PathLike, *, space: str, archs: dict, metrics
     return path
 
 
+def open_readonly(path: Path) -> h5py.File:
+    """Open an HDF5 file for reading; a missing or non-HDF5 file raises
+    FileNotFoundError naming it."""
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        raise FileNotFoundError(f"{path}: cannot open as HDF5 ({exc})") from None
+
+
+def decoded_attrs(obj) -> dict:
+    """An HDF5 object's attributes with byte strings decoded."""
+    return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in obj.attrs.items()}
+
+
 def check_file(f: h5py.File, path) -> None:
     """Raise :class:`SchemaError` unless ``f`` is a benchmark file of this schema."""
     if f.attrs.get("format") != FORMAT:

@@ -15,10 +15,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import h5py
 import numpy as np
 
-from .schema import NB101_PAD, SPLITS, check_file
+from .schema import NB101_PAD, SPLITS, check_file, decoded_attrs, open_readonly
 
 METRICS = SPLITS + ("eval_time",)
 
@@ -44,14 +43,9 @@ class Benchmark:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        try:
-            f = h5py.File(self.path, "r")
-        except OSError as exc:
-            raise FileNotFoundError(f"{self.path}: cannot open as HDF5 ({exc})") from None
-        with f:
+        with open_readonly(self.path) as f:
             check_file(f, self.path)
-            self.attrs = {k: (v.decode() if isinstance(v, bytes) else v)
-                          for k, v in f.attrs.items()}
+            self.attrs = decoded_attrs(f)
             self.space: str = str(self.attrs["space"])
             self.ids = f["archs/id"][()]
             self.params = f["archs/params"][()]

@@ -32,7 +32,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from ..benchmarks.schema import atomic_path
+from ..benchmarks.schema import atomic_path, decoded_attrs, open_readonly
 
 FORMAT = "zsnas-proxy-cache"
 SCHEMA_VERSION = 1
@@ -100,19 +100,14 @@ class ProxyCache:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        try:
-            f = h5py.File(self.path, "r")
-        except OSError as exc:
-            raise FileNotFoundError(f"{self.path}: cannot open as HDF5 ({exc})") from None
-        with f:
+        with open_readonly(self.path) as f:
             if f.attrs.get("format") != FORMAT:
                 raise CacheError(f"{self.path}: not a zsnas proxy cache (format="
                                  f"{f.attrs.get('format')!r})")
             if int(f.attrs.get("schema_version", -1)) != SCHEMA_VERSION:
                 raise CacheError(f"{self.path}: cache schema version "
                                  f"{f.attrs.get('schema_version')}, expected {SCHEMA_VERSION}")
-            self.attrs = {k: (v.decode() if isinstance(v, bytes) else v)
-                          for k, v in f.attrs.items()}
+            self.attrs = decoded_attrs(f)
             self.space = str(self.attrs["space"])
             self.proxies: list[str] = json.loads(self.attrs["proxies"])
             self.settings: dict = json.loads(self.attrs["settings"])
@@ -176,6 +171,10 @@ class ProxyCache:
         """(ids, raw scores, status) of every architecture in the cache."""
         self._proxy(proxy)
         return self.ids, self._scores[proxy], self._status[proxy]
+
+    def all_seconds(self, proxy: str) -> np.ndarray:
+        """Seconds of every architecture in the cache (NaN where not computed)."""
+        return self._seconds[self._proxy(proxy)]
 
     def messages(self, proxy: str) -> list[str]:
         return self._messages[self._proxy(proxy)]

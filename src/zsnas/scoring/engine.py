@@ -180,7 +180,7 @@ def score_shard(job: ScoreJob) -> Path:
         for p in proxies:
             _, sc, st = old.all_scores(p)
             scores[p][:], status[p][:] = sc, st
-            seconds[p][:] = old._seconds[p]
+            seconds[p][:] = old.all_seconds(p)
             messages[p] = list(old.messages(p))
     device = _device(job.device)
     import sys
@@ -292,7 +292,7 @@ def merge_caches(shards: list[Path], out: Path, *, allow_incomplete: bool = Fals
                 raise CacheError(f"{c.path}: {p} scores of id(s) "
                                  f"{c.ids[clash][:5].tolist()} disagree with another cache")
             r = rows[done]
-            scores[p][r], status[p][r], seconds[p][r] = sc[done], st[done], c._seconds[p][done]
+            scores[p][r], status[p][r], seconds[p][r] = sc[done], st[done], c.all_seconds(p)[done]
             for k in np.flatnonzero(done):
                 messages[p][rows[k]] = c.messages(p)[k]
     shard_names = sorted({s for c in caches for s in _json_list(c.attrs.get("shards"))})
