@@ -22,6 +22,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/score.smk"
 include: "workflow/rules/search.smk"
 include: "workflow/rules/analyse.smk"
+include: "workflow/rules/protect.smk"
 
 
 rule all:

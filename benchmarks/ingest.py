@@ -70,7 +70,7 @@ def measure(cmd: list[str]) -> tuple[float, int, int]:
 
 
 def _write_chunk(args):
-    path, start, stop, seed = args
+    path, start, stop, seed, n_archs = args
     from zsnas.benchmarks.tfrecord import frame
     from zsnas.synthetic.nb101 import cell_records, sample_cells
     import hashlib
@@ -78,7 +78,7 @@ def _write_chunk(args):
     with open(path, "wb", buffering=1 << 22) as fh:
         for i in range(start, stop):
             h = hashlib.md5(f"synthetic-nb101-{seed}-{i}".encode()).hexdigest()
-            for payload in cell_records(h, pool[i % len(pool)], i, seed):
+            for payload in cell_records(h, pool[i % len(pool)], i, seed, n_archs=n_archs):
                 fh.write(frame(payload))
     return path
 
@@ -88,7 +88,7 @@ def make_nb101(path: Path, n_archs: int, workers: int = 2) -> Path:
     if path.exists():
         return path
     bounds = [round(n_archs * k / (4 * workers)) for k in range(4 * workers + 1)]
-    parts = [(str(path) + f".chunk{k}", bounds[k], bounds[k + 1], 0)
+    parts = [(str(path) + f".chunk{k}", bounds[k], bounds[k + 1], 0, n_archs)
              for k in range(len(bounds) - 1)]
     with ProcessPoolExecutor(workers) as pool:
         list(pool.map(_write_chunk, parts))

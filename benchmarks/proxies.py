@@ -26,18 +26,18 @@ from zsnas.networks.nb101 import build_nb101
 from zsnas.networks.nb201 import build_nb201
 from zsnas.proxies import SIX, score_network
 from zsnas.scoring.engine import arch_seed
-from zsnas.spaces import nb101, nb201
+from zsnas.spaces import nb101_evolution, nb201, nb201_evolution
 
 
 def sample(space: str, n: int, rng):
     out = []
     while len(out) < n:
         if space == "nb201":
-            ops = nb201.random_ops(rng)
+            ops = nb201_evolution.random_ops(rng)
             if nb201.is_connected(ops):
                 out.append(ops)
         else:
-            out.append(nb101.random_spec(rng))
+            out.append(nb101_evolution.random_spec(rng))
     return out
 
 

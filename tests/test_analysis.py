@@ -32,6 +32,11 @@ KA, KB, KC = np.array([1.0, 3, 5, 7]), np.array([2.0, 4, 9, 11]), np.array([6.0,
 
 
 # ------------------------------------------------------------------ run files
+ENCODING = {"nb201": "|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|none~0|none~1|"
+                     "nor_conv_1x1~2|",
+            "nb101": "0123456789abcdef0123456789abcdef"}
+
+
 def run_obj(space="nb201", strategy="gea", proxy="grad_norm", seed=0, final=93.0,
             curve=(90.0, 91.0, 92.0), synthetic=True, n_scored=500, n_trained=100, **settings):
     s = {"space": space, "strategy": strategy, "proxy": proxy if strategy == "gea" else None,
@@ -43,7 +48,7 @@ def run_obj(space="nb201", strategy="gea", proxy="grad_norm", seed=0, final=93.0
          "cache_settings": {"width": 16, "classes": 10}, "zsnas_version": "0.1.0"}
     s.update(settings)
     return {"format": "zsnas-run", "version": 1, "settings": s,
-            "final": {"id": 7, "encoding": "x", "fitness": 80.0, "accuracy": final},
+            "final": {"id": 7, "encoding": ENCODING[space], "fitness": 80.0, "accuracy": final},
             "final_accuracy": final, "n_scored": n_scored, "n_trained": n_trained,
             "n_proxy_calls": 2411, "n_trainings": 211, "curve": list(curve),
             "search_time": 1.0, "train_time": 2.0, "proxy_time": 3.0,
@@ -276,6 +281,7 @@ def nb201_cache_and_bench(tmp_path):
                   "valid_acc@12": acc - 10, "test_acc@200": acc}).to_csv(
         tmp_path / "t.csv", index=False)
     bench = convert_table(tmp_path / "t.csv", tmp_path / "bench.h5", synthetic=True)
+    from zsnas.benchmarks.store import Benchmark
     good = acc + rng.normal(0, 1, 60)
     bad = rng.random(60)
     bad[[3, 10]] = np.nan
@@ -283,7 +289,9 @@ def nb201_cache_and_bench(tmp_path):
     cache = write_cache(tmp_path / "cache.h5", space="nb201", ids=ids,
                         proxies=["snip", "jacob_cov"], scores={"snip": good, "jacob_cov": bad},
                         seconds={p: np.zeros(60) for p in ("snip", "jacob_cov")},
-                        status=status, settings={"width": 16}, attrs={"synthetic": True})
+                        status=status, settings={"width": 16},
+                        attrs={"synthetic": True,
+                               "benchmark_checksum": Benchmark(bench).content_checksum})
     return cache, bench, good, bad, acc
 
 
@@ -353,11 +361,12 @@ def test_bad_run_files_give_clear_errors(tmp_path):
 
 def test_method_labels_and_curves_long_frame(tmp_path):
     write_run(tmp_path, "a", proxy="synflow", curve=(1.0, 2.0, 3.0, 3.0), synthetic=False)
-    write_run(tmp_path, "b", strategy="random-score", synthetic=False)
+    write_run(tmp_path, "b", strategy="random-score", curve=(1.0, 2.0, 2.0, 4.0),
+              synthetic=False)
     data = load_runs([str(tmp_path / "*.json")])
     assert list(data.runs.method) == ["synflow", "random-score"]
     assert not data.synthetic
-    assert len(data.curves) == 4 + 3
+    assert len(data.curves) == 4 + 4
     assert list(data.curves[data.curves.method == "synflow"].cycle) == [0, 1, 2, 3]
 
 
@@ -369,7 +378,10 @@ QUALITY = {"quality.csv", "quality.png", "quality.pdf"}
 
 
 @pytest.fixture
-def synthetic_runs(tmp_path):
+def synthetic_runs(tmp_path, nb201_cache_and_bench):
+    from zsnas.benchmarks.store import Benchmark
+    checksum = {"nb201": Benchmark(nb201_cache_and_bench[1]).content_checksum,
+                "nb101": "sha256:00"}
     rng = np.random.default_rng(0)
     folder = tmp_path / "runs"
     for space, base in (("nb201", 93.0), ("nb101", 90.0)):
@@ -381,7 +393,8 @@ def synthetic_runs(tmp_path):
                           proxy=method, seed=seed, final=float(curve[-1]),
                           curve=[float(c) for c in curve],
                           n_scored=int(rng.integers(300, 800)),
-                          n_trained=int(rng.integers(50, 120)))
+                          n_trained=int(rng.integers(50, 120)),
+                          benchmark_checksum=checksum[space])
     return folder
 
 

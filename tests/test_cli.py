@@ -65,10 +65,10 @@ def test_synth_convert_round_trip(tmp_path):
     zsnas("synth", "nb101", src, "-n", "15", "--seed", "2")
     out = zsnas("convert", "nb101", src, tmp_path / "nb101.h5", "--verify-hashes",
                 "--no-progress").stdout
-    assert "space='nb101', n=15" in out and "synthetic" in out
+    assert "nb101 benchmark, 15 architectures" in out and "synthetic" in out
     zsnas("synth", "nats", tmp_path / "nats", "-n", "4", "--tar")
     out = zsnas("convert", "nats", tmp_path / "nats" / "NATS-tss-v1_0-3ffb9-simple.tar",
                 tmp_path / "nb201.h5", "--no-progress").stdout
-    assert "space='nb201', n=4" in out
+    assert "nb201 benchmark, 4 architectures" in out
     proc = zsnas("convert", "table", src, tmp_path / "t.h5", check=False)
     assert proc.returncode == 2 and "unknown table format" in proc.stderr

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from zsnas.benchmarks import nb101_record as rec
-from zsnas.benchmarks.convert_nb101 import ConversionError, convert_nb101
+from zsnas.benchmarks.convert_nb101 import convert_nb101
+from zsnas.errors import ConversionError
 from zsnas.benchmarks.store import Benchmark
 from zsnas.benchmarks.tfrecord import iter_records, write_records
 from zsnas.spaces.nb101 import ModelSpec
@@ -51,7 +52,8 @@ def handmade(tmp_path):
 
 
 def test_values_read_back(handmade, tmp_path):
-    out = convert_nb101(handmade, tmp_path / "b.h5", verify_hashes=True, progress=False)
+    out = convert_nb101(handmade, tmp_path / "b.h5", verify_hashes=True, progress=False,
+                        allow_missing=True)
     b = Benchmark(out)
     assert b.space == "nb101" and b.n == 2 and b.budgets == list(BUDGETS)
     assert b.module_hash(0) == "28cfc7874f6d200472e1a9dcd8650aa0"
@@ -98,8 +100,8 @@ def test_synthetic_writer_round_trip(nb101_tfrecord, nb101_h5):
 
 
 def test_deterministic_bytes(handmade, tmp_path):
-    a = convert_nb101(handmade, tmp_path / "a.h5", progress=False)
-    b = convert_nb101(handmade, tmp_path / "b.h5", progress=False)
+    a = convert_nb101(handmade, tmp_path / "a.h5", progress=False, allow_missing=True)
+    b = convert_nb101(handmade, tmp_path / "b.h5", progress=False, allow_missing=True)
     assert a.read_bytes() == b.read_bytes()
 
 
@@ -164,6 +166,7 @@ def test_too_many_trials(tmp_path):
 def test_wrong_hash_detected(tmp_path):
     src = tmp_path / "h.tfrecord"
     write_records(src, records_for([CHAIN], hashes=["f" * 32]))
-    convert_nb101(src, tmp_path / "ok.h5", progress=False)  # not checked by default
-    _expect_error(src, tmp_path, "hashes to", verify_hashes=True)
+    convert_nb101(src, tmp_path / "ok.h5", progress=False,
+                  allow_missing=True)  # not checked by default
+    _expect_error(src, tmp_path, "hashes to", verify_hashes=True, allow_missing=True)
 

@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 import pytest
 
-from zsnas.benchmarks.convert_nb101 import ConversionError
+from zsnas.errors import ConversionError
 from zsnas.benchmarks.convert_nb201 import convert_nats, convert_nb201_pth
 from zsnas.benchmarks.store import Benchmark
 from zsnas.spaces.nb201 import parse_arch

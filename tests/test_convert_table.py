@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zsnas.benchmarks.convert_nb101 import ConversionError
+from zsnas.errors import ConversionError
 from zsnas.benchmarks.convert_table import convert_table
 from zsnas.benchmarks.store import Benchmark, MissingMetricError
 from zsnas.spaces.nb101 import ModelSpec
@@ -80,7 +80,7 @@ def test_isomorphic_rows_are_one_architecture(tmp_path):
     b = Benchmark(convert_table(src, tmp_path / "o.h5"))
     assert b.n == 1 and b.metric("valid_acc", 12).tolist() == [[80.0, 81.0]]
     df.drop(columns="trial").to_csv(src, index=False)
-    with pytest.raises(ConversionError, match="row 3: architecture id 0 appears twice"):
+    with pytest.raises(ConversionError, match="line 3: architecture id 0 appears twice"):
         convert_table(src, tmp_path / "o2.h5")
 
 
@@ -90,11 +90,11 @@ def test_isomorphic_rows_are_one_architecture(tmp_path):
     (lambda d: d.drop(columns=["valid_acc@12", "test_acc@200", "train_time@12"]),
      "no metric columns"),
     (lambda d: d.assign(arch=[A11, A11, "|conv~0|", A284]), r"row 4: bad NB201 arch string"),
-    (lambda d: d.assign(**{"valid_acc@12": ["x", 1, 2, 3]}), "'valid_acc@12' is not numeric"),
+    (lambda d: d.assign(**{"valid_acc@12": ["x", 1, 2, 3]}), "column 'valid_acc@12', line 2: value 'x' is not a number"),
     (lambda d: d.assign(index=[11, 12, 0, 284]), "two indices"),
     (lambda d: d.assign(index=[11, 11, 0, 0]), "one index is used by two architectures"),
-    (lambda d: d.assign(trial=[0, 0, 0, 0]), "row 3: trial 0 of architecture id 11 appears twice"),
-    (lambda d: d.assign(trial=[0, -1, 0, 0]), "'trial' must hold integers"),
+    (lambda d: d.assign(trial=[0, 0, 0, 0]), "line 3: trial 0 of architecture id 11 appears twice"),
+    (lambda d: d.assign(trial=[0, -1, 0, 0]), "column 'trial', line 3: value -1 is outside"),
 ])
 def test_bad_tables(tmp_path, change, match):
     src = tmp_path / "bad.csv"

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from zsnas.networks.nb101 import build_nb101, compute_vertex_channels
-from zsnas.spaces.nb101 import INPUT, OPS, OUTPUT, ModelSpec, random_spec
+from zsnas.spaces.nb101 import INPUT, OPS, OUTPUT, ModelSpec
+from zsnas.spaces.nb101_evolution import random_spec
 
 C3, C1, MP = OPS
 

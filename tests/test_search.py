@@ -6,6 +6,8 @@ import sys
 import numpy as np
 import pytest
 
+from zsnas.errors import UsageError
+
 from zsnas.benchmarks.store import Benchmark
 from zsnas.scoring.cache import MissingScoreError, ProxyCache
 from zsnas.search import dumps, evolve, run_search, run_to_file
@@ -16,7 +18,7 @@ from zsnas.synthetic.search_fixtures import (
     nb201_table_benchmark,
     synthetic_cache,
 )
-from zsnas.spaces import nb101, nb201
+from zsnas.spaces import nb101, nb101_evolution, nb201, nb201_evolution
 
 SETTINGS_KEYS = {"space", "strategy", "proxy", "seed", "preset", "P", "S", "C", "cycles",
                  "children", "regularize", "fitness_budget", "fitness_trial", "report",
@@ -84,7 +86,9 @@ def test_record_keys_and_json(full201):
                                       "cycle"}
     s = rec["settings"]
     assert s["benchmark"] == bench.path.name and s["cache"] == cache.path.name
-    assert s["benchmark_checksum"] == bench.attrs["source_checksum"] and s["synthetic"] is True
+    assert s["benchmark_checksum"] == bench.content_checksum and s["synthetic"] is True
+    assert s["benchmark_source_checksum"] == bench.attrs["source_checksum"]
+    assert s["code_fingerprint"].startswith("sha256:")
     assert s["cache_settings"] == cache.settings and s["report"] == "nb201-200-mean"
     assert rec["final"]["encoding"] == bench.arch_str(rec["final"]["id"])
     assert json.loads(dumps(rec)) == rec
@@ -203,7 +207,9 @@ def test_fitness_trial_mean(full201):
 def test_baselines_bookkeeping(full201):
     bench, cache, _ = full201
     for strategy in ("random", "re"):
-        rec = run_search(bench, cache, proxy="snip", seed=0, strategy=strategy)
+        with pytest.raises(UsageError, match="--proxy is only for strategy 'gea'"):
+            run_search(bench, cache, proxy="snip", seed=0, strategy=strategy)
+        rec = run_search(bench, cache, seed=0, strategy=strategy)
         assert rec["n_trainings"] == 211 and rec["n_proxy_calls"] == 0
         assert rec["proxy_time"] == 0 and rec["settings"]["proxy"] is None
         assert rec["settings"]["cache"] is None and len(rec["curve"]) == 202
@@ -289,7 +295,7 @@ def test_nb201_mutation_matches_spaces_mutate(full201):
         parent = int(bench.ids[seed * 701])
         r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
         child = adapter.mutate(parent, r1)
-        assert child == bench.id_of(nb201.mutate(bench.ops(parent), r2, "gea"))
+        assert child == bench.id_of(nb201_evolution.mutate(bench.ops(parent), r2, "gea"))
         assert r1.random() == r2.random()
 
 
@@ -303,7 +309,7 @@ def test_nb101_mutation_matches_mutate_gea(closed101):
             r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
             stats = {"mutation_redraws": 0, "mutation_fallbacks": 0}
             child = adapter.mutate(parent, r1, stats)
-            ref = nb101.mutate_gea(spec, r2, bench.contains)
+            ref = nb101_evolution.mutate_gea(spec, r2, bench.contains)
             if ref is None:
                 assert stats["mutation_fallbacks"] == 1
             else:

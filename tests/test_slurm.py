@@ -101,9 +101,13 @@ def test_demo_workflow_runs_on_slurm(tmp_path):
     import shutil
     from pathlib import Path
     repo = Path(__file__).resolve().parents[1]
-    for name in ("Snakefile", "workflow", "config", "envs"):
+    for name in ("Snakefile", "workflow", "config", "envs", "src"):
         src = repo / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
+        if src.is_dir():
+            shutil.copytree(src, tmp_path / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy(src, tmp_path / name)
     (tmp_path / "small.yaml").write_text(SMALL_DEMO)
     args = ["--configfile", str(tmp_path / "config" / "demo.yaml"), str(tmp_path / "small.yaml")]
     first = run_snakemake_on_slurm(tmp_path, tmp_path / "Snakefile", extra=args, timeout=900)

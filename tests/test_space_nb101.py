@@ -14,11 +14,9 @@ from zsnas.spaces.nb101 import (
     OUTPUT,
     ModelSpec,
     graph_hash,
-    mutate_gea,
-    mutate_paper,
     prune,
-    random_spec,
 )
+from zsnas.spaces.nb101_evolution import mutate_gea, mutate_paper, random_spec
 
 C3, C1, MP = OPS
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from zsnas.spaces import nb201
+from zsnas.spaces import nb201, nb201_evolution
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "reference" / "data"
 META = DATA / "nb201_meta_archs.json"
@@ -30,8 +30,8 @@ def test_constants():
     assert nb201.OPS == ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
     assert nb201.EDGES == ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
     assert nb201.NUM_EDGES == 6 and nb201.NUM_ARCHS == 15625
-    np.testing.assert_allclose(nb201.EDGE_PROBS_GEA, [1 / 3, 1 / 6, 1 / 6, 1 / 9, 1 / 9, 1 / 9])
-    assert nb201.EDGE_PROBS_GEA.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(nb201_evolution.EDGE_PROBS_GEA, [1 / 3, 1 / 6, 1 / 6, 1 / 9, 1 / 9, 1 / 9])
+    assert nb201_evolution.EDGE_PROBS_GEA.sum() == pytest.approx(1.0)
 
 
 def test_parse_known_strings():
@@ -119,10 +119,10 @@ def test_is_connected():
 
 
 def test_random_ops_uniform_and_deterministic():
-    a = [nb201.random_ops(np.random.default_rng(7)) for _ in range(3)]
+    a = [nb201_evolution.random_ops(np.random.default_rng(7)) for _ in range(3)]
     assert a[0] == a[1] == a[2]
     rng = np.random.default_rng(0)
-    draws = np.array([nb201.random_ops(rng) for _ in range(20000)])
+    draws = np.array([nb201_evolution.random_ops(rng) for _ in range(20000)])
     assert draws.shape == (20000, 6) and draws.min() == 0 and draws.max() == 4
     freqs = np.bincount(draws.ravel(), minlength=5) / draws.size
     np.testing.assert_allclose(freqs, 0.2, atol=0.01)
@@ -132,7 +132,7 @@ def _changed_edges(rng, edges, n, parent_rng):
     counts = np.zeros(6)
     op_counts = np.zeros(5)
     for parent in map(tuple, parent_rng.integers(0, 5, size=(n, 6)).tolist()):
-        child = nb201.mutate(parent, rng, edges=edges)
+        child = nb201_evolution.mutate(parent, rng, edges=edges)
         assert len(child) == 6 and all(0 <= o < 5 for o in child)
         diff = [k for k in range(6) if child[k] != parent[k]]
         assert len(diff) == 1
@@ -143,7 +143,7 @@ def _changed_edges(rng, edges, n, parent_rng):
 
 def test_mutate_gea_edge_frequencies():
     freqs, op_freqs = _changed_edges(np.random.default_rng(1), "gea", 60000, np.random.default_rng(2))
-    np.testing.assert_allclose(freqs, nb201.EDGE_PROBS_GEA, atol=0.01)
+    np.testing.assert_allclose(freqs, nb201_evolution.EDGE_PROBS_GEA, atol=0.01)
     np.testing.assert_allclose(op_freqs, 0.2, atol=0.01)  # new op uniform over the other 4
 
 
@@ -157,7 +157,7 @@ def test_mutate_new_op_uniform_over_others():
     parent = (C3,) * 6
     new_ops = np.zeros(5)
     for _ in range(20000):
-        child = nb201.mutate(parent, rng, edges="uniform")
+        child = nb201_evolution.mutate(parent, rng, edges="uniform")
         new_ops[[c for c in child if c != C3][0]] += 1
     assert new_ops[C3] == 0
     np.testing.assert_allclose(np.delete(new_ops, C3) / 20000, 0.25, atol=0.015)
@@ -166,11 +166,11 @@ def test_mutate_new_op_uniform_over_others():
 def test_mutate_deterministic_and_validates():
     parent = nb201.parse_arch(ARCH_0)
     for edges in ("gea", "uniform"):
-        a = [nb201.mutate(parent, np.random.default_rng(11), edges=edges) for _ in range(3)]
+        a = [nb201_evolution.mutate(parent, np.random.default_rng(11), edges=edges) for _ in range(3)]
         assert a[0] == a[1] == a[2]
         r1, r2 = np.random.default_rng(12), np.random.default_rng(12)
-        assert [nb201.mutate(parent, r1, edges) for _ in range(50)] == [nb201.mutate(parent, r2, edges) for _ in range(50)]
+        assert [nb201_evolution.mutate(parent, r1, edges) for _ in range(50)] == [nb201_evolution.mutate(parent, r2, edges) for _ in range(50)]
     with pytest.raises(ValueError, match="edge scheme"):
-        nb201.mutate(parent, np.random.default_rng(0), edges="naslib")
+        nb201_evolution.mutate(parent, np.random.default_rng(0), edges="naslib")
     with pytest.raises(ValueError):
-        nb201.mutate((0, 1, 2), np.random.default_rng(0))
+        nb201_evolution.mutate((0, 1, 2), np.random.default_rng(0))

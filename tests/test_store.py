@@ -95,5 +95,5 @@ def test_not_a_benchmark(tmp_path):
         Benchmark(p)
     q = tmp_path / "y.h5"
     q.write_bytes(b"garbage")
-    with pytest.raises(FileNotFoundError, match="cannot open as HDF5"):
+    with pytest.raises(SchemaError, match="cannot open as HDF5"):
         Benchmark(q)

@@ -21,9 +21,14 @@ pytestmark = pytest.mark.skipif(shutil.which("zsnas") is None,
 
 
 def copy_workflow(dest: Path) -> Path:
-    for name in ("Snakefile", "workflow", "config", "envs", "profiles"):
+    """A copy of the workflow with its own src/ (the code the rules run and fingerprint)."""
+    for name in ("Snakefile", "workflow", "config", "envs", "profiles", "src"):
         src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
+        if src.is_dir():
+            shutil.copytree(src, dest / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy(src, dest / name)
     return dest
 
 
@@ -71,6 +76,8 @@ def test_demo_outputs(demo):
     assert "SYNTHETIC" in (analysis / "table1.csv").read_text()
     runs = list((demo / "results" / "demo" / "runs").rglob("seed*.json"))
     assert len(runs) == 2 * 10 * 4
+    assert (demo / "results" / "demo" / "runs" / "nb201" / "gea" / "snip" / "seed0.json").is_file()
+    assert (demo / "results" / "demo" / "runs" / "nb201" / "random" / "seed0.json").is_file()
     assert not list((demo / "results").rglob("*.partial"))
 
 
@@ -91,36 +98,155 @@ def test_report(demo):
         assert any(n.endswith(part) for n in names), part
 
 
-def test_proxy_code_change_reruns_its_group_only(demo):
-    """Snakemake reruns on a changed input (newer and a different checksum): edit snip.py
-    (a comment), plan, and restore the file's bytes and time stamps."""
-    import zsnas.proxies.snip as snip
-    path = Path(snip.__file__)
-    before, original = path.stat(), path.read_bytes()
+# ---------------------------------------------------------------- exact code dependencies
+GEA = {"grad_norm", "snip", "grasp", "fisher", "jacob_cov", "synflow"}
+
+
+def edit_and_plan(demo, module: str, text: str, where: str = "end") -> dict[str, list[dict]]:
+    """Edit the demo copy's ``src/zsnas/<module>`` (append ``text``), dry-run, restore."""
+    path = demo / "src" / "zsnas" / module
+    original = path.read_bytes()
     try:
-        path.write_bytes(original + b"\n# edited by test_workflow\n")
-        os.utime(path, (before.st_atime + 3600, before.st_mtime + 3600))
-        jobs = planned(demo)
+        if where == "end":
+            path.write_bytes(original + text.encode())
+        else:                                   # replace the first line that has `where`
+            lines = original.decode().splitlines(keepends=True)
+            k = next(i for i, line in enumerate(lines) if where in line)
+            lines[k] = lines[k].replace(where, text, 1)
+            path.write_text("".join(lines))
+        return planned(demo)
     finally:
         path.write_bytes(original)
-        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def by_rule(jobs, rule, key):
+    return sorted(j[key] for j in jobs.get(rule, []))
+
+
+def test_comment_whitespace_docstring_edits_rerun_nothing(demo):
+    """Documented: comments, blank lines, formatting and docstrings are not code."""
+    assert not edit_and_plan(demo, "proxies/snip.py", "\n# a comment\n\n\n")
+    assert not edit_and_plan(demo, "benchmarks/store.py", "\n# added by a reader\n")
+    assert not edit_and_plan(demo, "search/ga.py", "REGULARIZE   =   (", where="REGULARIZE = (")
+    assert not edit_and_plan(demo, "proxies/snip.py", '"""SNIP, edited docs (Lee et al.,',
+                             where='"""snip (Lee et al.,')
+
+
+def test_proxy_code_change_reruns_its_group_only(demo):
+    jobs = edit_and_plan(demo, "proxies/snip.py", "\n_EDITED = 1\n")
     assert {j["group"] for j in jobs["score"]} == {"forward"}      # snip's group, not synflow's
     assert len(jobs["score"]) == 2 * 2                              # 2 spaces x 2 shards
-    assert "convert" not in jobs
-    assert {j["method"] for j in jobs["search"]} == {"grad_norm", "snip", "grasp", "fisher",
-                                                     "jacob_cov", "synflow", "random-score"}
+    assert "convert" not in jobs and len(jobs["merge"]) == 2
+    assert set(by_rule(jobs, "search_gea", "proxy")) == GEA         # all read the cache ...
+    assert set(by_rule(jobs, "search_baseline", "strategy")) == {"random-score"}  # ... this too
+    assert "analyse" in jobs
+
+
+def test_flop_counter_change_reruns_the_static_group(demo):
+    """networks/flops.py is the flops/params proxies' arithmetic (missed before)."""
+    jobs = edit_and_plan(demo, "networks/flops.py", "\n_EDITED = 1\n")
+    assert {j["group"] for j in jobs["score"]} == {"static"} and len(jobs["score"]) == 4
+
+
+def test_scoring_batch_reader_change_reruns_every_shard(demo):
+    jobs = edit_and_plan(demo, "benchmarks/cifar10.py", "\n_EDITED = 1\n")
+    assert len(jobs["score"]) == 2 * 3 * 2 and "convert" not in jobs
+
+
+def test_mutation_change_reruns_that_spaces_searches_only(demo):
+    jobs = edit_and_plan(demo, "spaces/nb201_evolution.py", "\n_EDITED = 1\n")
+    assert "score" not in jobs and "merge" not in jobs and "convert" not in jobs
+    searches = jobs["search_gea"] + jobs["search_baseline"]
+    assert {j["space"] for j in searches} == {"nb201"} and len(searches) == 10 * 4
+    assert "analyse" in jobs
+
+
+def test_network_builder_change_reruns_that_spaces_scoring(demo):
+    jobs = edit_and_plan(demo, "networks/nb101.py", "\n_EDITED = 1\n")
+    assert {j["space"] for j in jobs["score"]} == {"nb101"} and len(jobs["score"]) == 3 * 2
+    assert by_rule(jobs, "merge", "space") == ["nb101"] and "convert" not in jobs
+    assert {j["space"] for j in jobs["search_gea"]} == {"nb101"}
+
+
+def test_converter_change_reruns_that_conversion_and_what_follows(demo):
+    jobs = edit_and_plan(demo, "benchmarks/convert_nb101.py", "\n_EDITED = 1\n")
+    assert by_rule(jobs, "convert", "space") == ["nb101"]
+    assert {j["space"] for j in jobs["score"]} == {"nb101"}
+    searches = jobs["search_gea"] + jobs["search_baseline"]
+    assert {j["space"] for j in searches} == {"nb101"} and len(searches) == 10 * 4
+    assert "synth_nb101" in jobs      # its temporary source is regenerated for the rerun
+
+
+def test_query_api_change_reruns_readers_not_converters(demo):
+    """store.py is read by scoring, search and analysis; no conversion imports it."""
+    jobs = edit_and_plan(demo, "benchmarks/store.py", "\n_EDITED = 1\n")
+    assert "convert" not in jobs and len(jobs["score"]) == 12
+    assert len(jobs["search_gea"]) + len(jobs["search_baseline"]) == 2 * 10 * 4
+
+
+def test_search_change_reruns_searches_only(demo):
+    jobs = edit_and_plan(demo, "search/ga.py", "\n_EDITED = 1\n")
+    assert set(jobs) == {"search_gea", "search_baseline", "analyse", "all"}
+    assert len(jobs["search_gea"]) + len(jobs["search_baseline"]) == 2 * 10 * 4
+
+
+def test_analysis_change_reruns_the_analysis_only(demo):
+    assert set(edit_and_plan(demo, "analysis/stats.py", "\n_EDITED = 1\n")) == \
+        {"analyse", "all"}
+
+
+def test_edits_outside_every_closure_rerun_nothing(demo):
+    assert not edit_and_plan(demo, "benchmarks/download.py", "\n_EDITED = 1\n")
+    assert not edit_and_plan(demo, "synthetic/search_fixtures.py", "\n_EDITED = 1\n")
+
+
+def test_protected_output_stops_the_run_in_one_line(demo):
+    """protect_caches: a run that would recompute a read-only benchmark stops before any job,
+    naming the file and the command that allows it; nothing is touched."""
+    override = demo / "protect.yaml"
+    override.write_text("protect_caches: true\n")
+    proc = snakemake(demo, "--cores", "1", "--configfile", "config/demo.yaml", str(override))
+    assert proc.returncode == 0, proc.stderr[-3000:]         # nothing to do; files protected
+    bench = demo / "results" / "demo" / "benchmarks" / "nb101.h5"
+    assert not bench.stat().st_mode & 0o222
+    path = demo / "src" / "zsnas" / "benchmarks" / "convert_nb101.py"
+    original = path.read_bytes()
+    before = {f: f.stat().st_mtime_ns for f in (demo / "results").rglob("*") if f.is_file()}
+    try:
+        path.write_bytes(original + b"\n_EDITED = 1\n")
+        proc = snakemake(demo, "--cores", "1", "--configfile", "config/demo.yaml",
+                         str(override))
+        dry = snakemake(demo, "-n", "--configfile", "config/demo.yaml", str(override))
+    finally:
+        path.write_bytes(original)
+        for f in (demo / "results" / "demo").rglob("*.h5"):
+            f.chmod(0o644)
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if "write-protected" in line]
+    assert lines == ["zsnas workflow: error: results/demo/benchmarks/nb101.h5 is "
+                     "write-protected and would be recomputed (the converter's code "
+                     "changed); to allow it: chmod u+w results/demo/benchmarks/nb101.h5"]
+    assert "Job stats" not in proc.stdout + proc.stderr
+    after = {f: f.stat().st_mtime_ns for f in (demo / "results").rglob("*") if f.is_file()}
+    assert {f: m for f, m in after.items() if f in before} == before
+    assert dry.returncode == 0 and "zsnas workflow: warning:" in dry.stderr
 
 
 def test_ga_parameter_change_reruns_searches_only(demo):
     jobs = planned(demo, "search:\n  P: 8\n")
     assert "score" not in jobs and "merge" not in jobs and "convert" not in jobs
-    assert len(jobs["search"]) == 2 * 10 * 4 and "analyse" in jobs
+    assert len(jobs["search_gea"]) + len(jobs["search_baseline"]) == 2 * 10 * 4
+    assert "analyse" in jobs
 
 
 def test_new_seed_runs_only_the_new_searches(demo):
     jobs = planned(demo, "search:\n  seeds: {start: 0, count: 5}\n")
-    assert set(jobs) == {"search", "analyse", "all"}
-    assert {j["seed"] for j in jobs["search"]} == {"4"}
+    assert set(jobs) == {"search_gea", "search_baseline", "analyse", "all"}
+    assert {j["seed"] for j in jobs["search_gea"] + jobs["search_baseline"]} == {"4"}
+
+
+def test_protect_setting_reruns_nothing(demo):
+    assert not planned(demo, "protect_caches: true\n")
 
 
 def test_bad_config_stops_before_any_job(tmp_path):
@@ -136,3 +262,16 @@ def test_bad_config_stops_before_any_job(tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "config: scoring.groups.forward: unknown proxy 'not_a_proxy'" in out
+    bad.write_text("search:\n  P: 10\n  C: 5\n")
+    proc = snakemake(workdir, "-n", "--configfile", "config/demo.yaml", str(bad), timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "Job stats" not in out
+    assert "config: search.C: C = 5 is smaller than P = 10" in out
+
+
+def test_rules_run_the_interpreter_that_runs_snakemake(demo):
+    """Not `python` from PATH: a venv's snakemake run by its full path uses its own python."""
+    proc = snakemake(demo, "-n", "-p", "--forcerun", "analyse", "--configfile", "config/demo.yaml",
+                     timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"{sys.executable} -m zsnas analyse" in proc.stdout

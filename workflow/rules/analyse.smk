@@ -31,12 +31,12 @@ rule analyse:
         runs=[f for s in SPACES for f in run_files(s)],
         caches=[f"{R}/scores/{s}.h5" for s in SPACES] if QUALITY else [],
         benchmarks=[f"{R}/benchmarks/{s}.h5" for s in SPACES] if QUALITY else [],
-        code=package_files("zsnas.analysis"),
     output:
         [report(f"{ANALYSIS}/{name}", category=cat,
                 caption=f"../report/{caption}") for name, (cat, caption) in REPORT_FILES.items()],
     params:
         quality=quality_args,
+        code=fingerprint("analyse", spaces=tuple(SPACES)),
     log:
         log("analyse"),
     benchmark:

@@ -1,15 +1,35 @@
-# Shared helpers: paths, the proxy registry, code dependencies, config checks.
-import importlib.util
+# Shared helpers: the code that runs, paths, registries, code fingerprints, config checks.
+import os
 import re
+import shlex
+import stat
+import sys
+from functools import cache
 from pathlib import Path
 
-from zsnas.benchmarks.sources import SOURCES
-from zsnas.proxies import PROXIES
+# The checkout's package is the code that runs: the Snakefile imports it from src/ (so the
+# registries and code fingerprints below describe that code) and every rule runs it
+# (PYTHONPATH=src), also inside a --use-conda environment, which holds only the
+# dependencies. Without a src/ beside the Snakefile the installed zsnas is used by both.
+SRC = Path(workflow.basedir) / "src"
+if (SRC / "zsnas").is_dir() and str(SRC) not in sys.path:
+    sys.path.insert(0, str(SRC))
 
-# Every rule runs the checkout's package (so a --use-conda environment, which holds only the
-# dependencies, runs the same code the DAG was built from).
-SRC = str(Path(workflow.basedir) / "src")
-ZSNAS = f'PYTHONPATH="{SRC}${{PYTHONPATH:+:$PYTHONPATH}}" python -m zsnas'
+from zsnas.benchmarks.sources import SOURCES
+from zsnas.codedeps import stage_fingerprint
+from zsnas.proxies import PROXIES
+from zsnas.search.run import STRATEGIES
+from zsnas.spaces import get_space, space_names
+
+# The interpreter that runs Snakemake runs the jobs (its venv need not be active); with
+# --use-conda, the environment's python.
+try:
+    from snakemake.settings.types import DeploymentMethod
+    _CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+except (ImportError, AttributeError):
+    _CONDA = False
+PYTHON = "python" if _CONDA else shlex.quote(sys.executable)
+ZSNAS = f'PYTHONPATH="{SRC}${{PYTHONPATH:+:$PYTHONPATH}}" {PYTHON} -m zsnas'
 
 R = config["results"]
 D = config["data"]
@@ -19,10 +39,13 @@ SEARCH = config["search"]
 GROUPS = {name: list(proxies) for name, proxies in SCORING["groups"].items()}
 N_SHARDS = int(SCORING["shards"])
 SEEDS = list(range(SEARCH["seeds"]["start"], SEARCH["seeds"]["start"] + SEARCH["seeds"]["count"]))
-METHODS = list(SEARCH["proxies"]) + list(SEARCH.get("strategies", []))
+GUIDES = list(SEARCH["proxies"])                       # GEA guided by each proxy
+BASELINE_STRATEGIES = list(SEARCH.get("strategies", []))
 # cuda or auto (GPU when the job finds one) ask the scheduler for a GPU: resources gpu=1
 ON_GPU = str(SCORING.get("device", "cpu")).startswith(("cuda", "auto"))
-WIDTH = {"nb201": 16, "nb101": 128, **SCORING.get("width", {})}
+WIDTH = {s: get_space(s).default_width for s in space_names()} | SCORING.get("width", {})
+SPACE_PATTERN = "|".join(re.escape(s) for s in space_names())
+PROTECT = bool(config.get("protect_caches", True))
 
 
 def _config_error(key, message):
@@ -30,6 +53,10 @@ def _config_error(key, message):
 
 
 # -- checks the JSON schema cannot express (they stop the run before any job) -------------
+for _space in SPACES:
+    if _space not in space_names():
+        _config_error("spaces", f"unknown search space {_space!r}; known: "
+                      f"{', '.join(space_names())}")
 for _group, _proxies in GROUPS.items():
     for _p in _proxies:
         if _p not in PROXIES:
@@ -43,35 +70,20 @@ for _p in SEARCH["proxies"]:
         _config_error("search.proxies", f"{_p!r} is not scored by any scoring.groups entry")
 if SEARCH["S"] > SEARCH["P"] * 100:
     _config_error("search.S", "tournament far larger than the population")
+if SEARCH["C"] < SEARCH["P"]:
+    _config_error("search.C", f"C = {SEARCH['C']} is smaller than P = {SEARCH['P']}: the "
+                  "population is the best P of the C initial architectures")
+for _space, _width in SCORING.get("width", {}).items():
+    if _space in space_names() and _width < get_space(_space).min_width:
+        _config_error(f"scoring.width.{_space}", f"{_width} is below the smallest width the "
+                      f"{_space} network accepts ({get_space(_space).min_width})")
 
 
-def protect(path):
-    """Expensive outputs are write-protected unless protect_caches is false."""
-    return protected(path) if config.get("protect_caches", True) else path
-
-
-def module_file(name):
-    """Path of an importable module's source file (a rerun trigger on code)."""
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.origin is None:
-        raise ValueError(f"cannot locate module {name}")
-    return spec.origin
-
-
-def package_files(package):
-    """All .py files of a zsnas sub-package."""
-    return sorted(str(p) for p in Path(module_file(package)).parent.glob("*.py"))
-
-
-def proxy_sources(group, space):
-    """Code a score shard depends on: its proxies' modules, the shared machinery,
-    the scoring engine, the space's network builder."""
-    files = {module_file(PROXIES[p].fn.__module__) for p in GROUPS[group]}
-    files |= {module_file(f"zsnas.proxies.{m}") for m in
-              ("shared", "registry", "common", "forward_pass")}
-    files |= set(package_files("zsnas.scoring"))
-    files |= {module_file(f"zsnas.networks.{space}"), module_file(f"zsnas.spaces.{space}")}
-    return sorted(files)
+# -- code fingerprints: a job reruns exactly when the code it runs changes (zsnas.codedeps) --
+@cache
+def fingerprint(stage, space=None, proxies=(), converter=None, writer=None, spaces=()):
+    return stage_fingerprint(stage, space=space, proxies=list(proxies), converter=converter,
+                             writer=writer, spaces=list(spaces))
 
 
 def log(path):

@@ -51,6 +51,8 @@ rule download:
 rule synth_nats:
     output:
         temp(directory(f"{D}/demo/nats-{{n}}/NATS-tss-v1_0-3ffb9-simple")),
+    params:
+        code=fingerprint("synth", writer="nats"),
     log:
         log("synth/nats-{n}"),
     conda:
@@ -62,6 +64,8 @@ rule synth_nats:
 rule synth_nb101:
     output:
         temp(f"{D}/demo/nb101-{{n}}.tfrecord"),
+    params:
+        code=fingerprint("synth", writer="nb101"),
     log:
         log("synth/nb101-{n}"),
     conda:
@@ -75,6 +79,8 @@ rule synth_nb101:
 rule synth_cifar10:
     output:
         f"{D}/demo/cifar-10-python-{{n}}.tar.gz",
+    params:
+        code=fingerprint("synth", writer="cifar10"),
     log:
         log("synth/cifar10-{n}"),
     conda:
@@ -86,13 +92,13 @@ rule synth_cifar10:
 rule convert:
     input:
         source=lambda w: benchmark_source(w.space),
-        code=package_files("zsnas.benchmarks"),
     output:
-        protect(f"{R}/benchmarks/{{space}}.h5"),
+        f"{R}/benchmarks/{{space}}.h5",
     wildcard_constraints:
-        space="nb201|nb101",
+        space=SPACE_PATTERN,
     params:
         kind=lambda w: convert_kind(w.space),
+        code=lambda w: fingerprint("convert", space=w.space, converter=convert_kind(w.space)),
     log:
         log("convert/{space}"),
     benchmark:
@@ -104,4 +110,5 @@ rule convert:
     conda:
         "../../envs/ingest.yaml"
     shell:
-        "{ZSNAS} convert {params.kind} {input.source} {output} --no-progress > {log} 2>&1"
+        "{ZSNAS} convert {params.kind} {input.source} {output} --no-progress"
+        " > {log} 2>&1"

@@ -10,11 +10,10 @@ rule score:
     input:
         benchmark=f"{R}/benchmarks/{{space}}.h5",
         data=cifar10_archive(),
-        code=lambda w: proxy_sources(w.group, w.space),
     output:
         f"{R}/scores/{{space}}/{{group}}/shard{{shard}}of{N_SHARDS}.h5",
     wildcard_constraints:
-        space="nb201|nb101",
+        space=SPACE_PATTERN,
         group="|".join(GROUPS),
         shard=r"\d+",
     params:
@@ -24,6 +23,7 @@ rule score:
         settings=lambda w: {k: SCORING[k] for k in ("batch_size", "data_seed", "init_seed",
                                                     "normalisation", "augmentation", "classes")
                             if k in SCORING},
+        code=lambda w: fingerprint("score", space=w.space, proxies=tuple(GROUPS[w.group])),
     log:
         log("score/{space}/{group}/shard{shard}"),
     benchmark:
@@ -52,9 +52,11 @@ rule merge:
     input:
         lambda w: shard_files(w.space),
     output:
-        protect(f"{R}/scores/{{space}}.h5"),
+        f"{R}/scores/{{space}}.h5",
     wildcard_constraints:
-        space="nb201|nb101",
+        space=SPACE_PATTERN,
+    params:
+        code=fingerprint("merge"),
     log:
         log("merge/{space}"),
     conda:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import MismatchError
 from .output import new_figure, save_figure, stamp_synthetic, write_csv
 from .runs import PROXIES, SPACE_LABELS, method_key, space_key
 
@@ -96,7 +97,7 @@ def proxy_quality(cache, bench, proxies=None) -> tuple[pd.DataFrame, dict]:
     """Quality table for one space and the (score, accuracy) arrays per proxy."""
     from ..scoring.cache import ERROR, NONFINITE, PENDING
     if cache.space != bench.space:
-        raise ValueError(f"{cache.path} is a {cache.space} cache but {bench.path} is a "
+        raise MismatchError(f"{cache.path} is a {cache.space} cache but {bench.path} is a "
                          f"{bench.space} benchmark")
     proxies = sorted(proxies or cache.proxies, key=method_key)
     rows, points = [], {}

@@ -22,6 +22,7 @@ import os
 import re
 from pathlib import Path
 
+from ..errors import UsageError
 from .counts import write_counts
 from .curves import write_curves
 from .reproduction import write_reproduction
@@ -59,9 +60,9 @@ def open_by_space(spec, kind: str, opener) -> dict:
     for space, path in _items(spec):
         obj = opener(path)
         if space is not None and obj.space != space:
-            raise ValueError(f"{path}: given as the {space} {kind} but it holds {obj.space}")
+            raise UsageError(f"{path}: given as the {space} {kind} but it holds {obj.space}")
         if obj.space in out:
-            raise ValueError(f"{path}: a second {kind} for {obj.space} "
+            raise UsageError(f"{path}: a second {kind} for {obj.space} "
                              f"(already have {out[obj.space].path})")
         out[obj.space] = obj
     return out
@@ -86,12 +87,21 @@ def analyse(runs, out_dir, cache=None, benchmark=None) -> dict[str, Path]:
         benches = open_by_space(benchmark, "benchmark", Benchmark)
     for space in sorted(set(caches) | set(benches), key=space_key):
         if space not in caches:
-            raise ValueError(f"{benches[space].path}: benchmark for {space} given without a "
+            raise UsageError(f"{benches[space].path}: benchmark for {space} given without a "
                              f"proxy cache for {space} (proxy quality needs both)")
         if space not in benches:
-            raise ValueError(f"{caches[space].path}: proxy cache for {space} given without a "
+            raise UsageError(f"{caches[space].path}: proxy cache for {space} given without a "
                              f"benchmark for {space} (proxy quality needs both)")
     pairs = [(caches[s], benches[s]) for s in sorted(caches, key=space_key)]
+    from ..errors import MismatchError
+    for cache_obj, bench in pairs:
+        cache_obj.check_benchmark(bench)
+        for path, settings in zip(data.runs["file"], data.settings):
+            if settings["space"] == bench.space and \
+                    settings.get("benchmark_checksum") != bench.content_checksum:
+                raise MismatchError(f"{path} was run on another benchmark than {bench.path} "
+                                    "(benchmark checksums differ); pass the benchmark the "
+                                    "runs used")
     from .quality import is_synthetic, write_quality
     synthetic = data.synthetic or any(is_synthetic(c, b) for c, b in pairs)
     out_dir = Path(out_dir)

@@ -11,7 +11,19 @@
   cycle, accuracy`` (cycle 0 = after the initial population).
 
 ``method`` is the proxy name for strategy ``gea`` (``gea`` alone when a GEA run
-has no proxy) and the strategy name otherwise. Rows are sorted by space, method
+has no proxy; ``gea:<proxy>`` when the proxy is named like a baseline strategy,
+e.g. the cached ``random`` proxy vs random search) and the strategy name
+otherwise.
+
+Pooling rules (:func:`check_pooling`): runs pool into one cell (space, method)
+only when every setting that changes a result is equal (everything in
+``settings`` but the seed and file names: P, S, C, preset, fitness, report,
+mutation, benchmark and cache checksums and settings, code fingerprint, …);
+two runs with the same settings and seed are duplicates (a copied file) and an
+error; the cells of one space must share the benchmark and the search
+settings they have in common. Each refusal names the files and the keys.
+Runs of an unknown space, with a final encoding that is not of their space, or
+with a non-finite accuracy are refused. Rows are sorted by space, method
 (paper order: proxies first, then the baselines), seed and file name, so every
 derived table is deterministic. A file that is not a zsnas run raises
 :class:`RunFileError` naming the file.
@@ -26,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
+from ..errors import InputError, InputMissingError
 
 FORMAT = "zsnas-run"
 VERSION = 1
@@ -45,7 +59,7 @@ _WIDTH_KEYS = ("width", "stem_out_channels", "stem", "channels", "C", "network_w
                "init_channels")
 
 
-class RunFileError(ValueError):
+class RunFileError(InputError):
     """A file that is not a readable zsnas run (format ``zsnas-run`` version 1)."""
 
 
@@ -61,8 +75,79 @@ def method_key(method: str) -> tuple:
 def method_of(settings: dict) -> str:
     strategy = settings["strategy"]
     if strategy == "gea":
-        return settings.get("proxy") or "gea"
+        proxy = settings.get("proxy") or ""
+        if not proxy:
+            return "gea"
+        return f"gea:{proxy}" if proxy in STRATEGIES else proxy
     return str(strategy)
+
+
+#: Settings that do not change a run's result (the seed varies within a cell; names of
+#: files are not their content, which the checksums cover).
+NON_RESULT_KEYS = ("seed", "benchmark", "cache", "zsnas_version", "benchmark_source_checksum")
+#: Settings that every cell of one space must share where both runs have them (not
+#: ``children``: regularised evolution has 1 child per cycle by definition).
+SHARED_KEYS = ("benchmark_checksum", "synthetic", "preset", "P", "S", "C", "cycles",
+               "regularize", "fitness_budget", "fitness_trial", "report", "mutation",
+               "mutation_tries", "code_fingerprint")
+
+
+def result_settings(settings: dict) -> dict:
+    """The settings that change a run's result, as canonical JSON values."""
+    return {k: json.dumps(v, sort_keys=True) for k, v in settings.items()
+            if k not in NON_RESULT_KEYS}
+
+
+def _differing(a: dict, b: dict, keys=None) -> list[str]:
+    keys = sorted(set(a) | set(b)) if keys is None else keys
+    return [k for k in keys if a.get(k) != b.get(k)]
+
+
+def check_pooling(records: list[tuple[Path, dict]]) -> None:
+    """Refuse duplicate runs, cells mixing settings and spaces mixing benchmarks
+    (the rules in the module docstring); errors name the files and the keys."""
+    from ..errors import MismatchError
+    seen: dict[tuple, Path] = {}
+    cells: dict[tuple, tuple[Path, dict]] = {}
+    spaces: dict[str, tuple[Path, dict]] = {}
+    for path, obj in records:
+        s = obj["settings"]
+        res = result_settings(s)
+        key = (json.dumps(res, sort_keys=True), json.dumps(s.get("seed")))
+        if key in seen:
+            raise MismatchError(f"{path}: duplicate of {seen[key]} (same settings and seed "
+                                f"{s.get('seed')}); a run must count once — remove one")
+        seen[key] = path
+        cell = (s["space"], method_of(s))
+        if cell in cells:
+            other_path, other = cells[cell]
+            diff = _differing(res, other)
+            if diff:
+                values = "; ".join(f"{k} = {_short(res.get(k))} vs {_short(other.get(k))}"
+                                   for k in diff[:3])
+                raise MismatchError(
+                    f"{path} and {other_path}: runs of {cell[1]} on {cell[0]} with different "
+                    f"settings cannot share a cell: {', '.join(diff)} differ ({values}); "
+                    "analyse them separately")
+        else:
+            cells[cell] = (path, res)
+        shared = {k: res[k] for k in SHARED_KEYS if k in res and res[k] != "null"}
+        if s["space"] in spaces:
+            other_path, other = spaces[s["space"]]
+            diff = [k for k in shared if k in other and other[k] != shared[k]]
+            if diff:
+                raise MismatchError(
+                    f"{path} and {other_path}: runs on {s['space']} with different "
+                    f"{', '.join(diff)} cannot be compared in one analysis; analyse them "
+                    "separately")
+            other.update({k: v for k, v in shared.items() if k not in other})
+        else:
+            spaces[s["space"]] = (path, dict(shared))
+
+
+def _short(text) -> str:
+    text = "(absent)" if text is None else str(text)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def expand_run_paths(items) -> list[Path]:
@@ -75,7 +160,7 @@ def expand_run_paths(items) -> list[Path]:
         if p.is_dir():
             found = sorted(q for q in p.rglob("*.json") if q.is_file())
             if not found:
-                raise FileNotFoundError(f"{p}: folder holds no *.json run files")
+                raise InputMissingError(f"{p}: folder holds no *.json run files")
             out += found
         elif p.is_file():
             out.append(p)
@@ -83,10 +168,10 @@ def expand_run_paths(items) -> list[Path]:
             found = sorted(Path(q) for q in glob.glob(str(item), recursive=True)
                            if Path(q).is_file())
             if not found:
-                raise FileNotFoundError(f"{item}: pattern matches no run files")
+                raise InputMissingError(f"{item}: pattern matches no run files")
             out += found
         else:
-            raise FileNotFoundError(f"{p}: no such run file or folder")
+            raise InputMissingError(f"{p}: no such run file or folder")
     seen, unique = set(), []
     for p in out:
         key = os.path.realpath(p)
@@ -112,7 +197,7 @@ def read_run(path: str | os.PathLike) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such run file") from None
+        raise InputMissingError(f"{path}: no such run file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RunFileError(f"{path}: cannot read run file ({exc})") from None
     try:
@@ -140,12 +225,31 @@ def read_run(path: str | os.PathLike) -> dict:
                            f"(expected one of {STRATEGIES})")
     if "seed" not in settings:
         raise RunFileError(f"{path}: not a valid zsnas run: settings.seed missing")
+    from ..spaces import get_space, is_space
+    if not is_space(settings["space"]):
+        from ..spaces import space_names
+        raise RunFileError(f"{path}: unknown search space {settings['space']!r} (known: "
+                           f"{', '.join(space_names())})")
     for key in ("final_accuracy", "n_scored", "n_trained"):
-        _number(path, obj, key)
+        if not math.isfinite(_number(path, obj, key)):
+            raise RunFileError(f"{path}: {key} is {obj[key]!r}, not a finite number")
+    accuracy = float(obj["final_accuracy"])
+    if not 0 <= accuracy <= 100:
+        raise RunFileError(f"{path}: final_accuracy {accuracy} is outside [0, 100] %")
     curve = obj.get("curve")
-    if not isinstance(curve, list) or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in curve):
-        raise RunFileError(f"{path}: not a valid zsnas run: 'curve' must be a list of numbers")
+    if not isinstance(curve, list) or not curve or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in curve):
+        raise RunFileError(f"{path}: not a valid zsnas run: 'curve' must be a non-empty list "
+                           "of finite numbers")
+    final = obj.get("final") if isinstance(obj.get("final"), dict) else {}
+    encoding = final.get("encoding")
+    try:
+        get_space(settings["space"]).check_encoding(encoding)
+    except (ValueError, TypeError) as exc:
+        raise RunFileError(f"{path}: final architecture {encoding!r} is not a "
+                           f"{settings['space']} architecture ({exc}); was the run relabelled?") \
+            from None
     return obj
 
 
@@ -221,8 +325,9 @@ def load_runs(paths) -> RunData:
     """Read run files (files, folders or globs; see :func:`expand_run_paths`)."""
     files = expand_run_paths(paths)
     if not files:
-        raise FileNotFoundError("no run files given")
+        raise InputMissingError("no run files given")
     records = [(p, read_run(p)) for p in files]
+    check_pooling(records)
     rows = [_row(p, obj) for p, obj in records]
     runs = pd.DataFrame(rows)
     runs["_seed_key"] = runs["seed"].map(lambda v: (0, float(v), "")

@@ -20,6 +20,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import InputError, InputMissingError, UsageError
+
 __all__ = ["LABEL_NAMES", "TRAIN_BATCHES", "TEST_BATCH", "META", "FOLDER", "NUM_VIS",
            "load_cifar10_batches"]
 
@@ -61,7 +63,7 @@ class _FolderReader:
     def read(self, name: str) -> bytes:
         path = self.folder / name
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: CIFAR-10 batch file is missing")
+            raise InputMissingError(f"{path}: CIFAR-10 batch file is missing")
         return path.read_bytes()
 
 
@@ -76,7 +78,7 @@ class _ArchiveReader:
                 m.name.removeprefix("./"): m for m in self.tar.getmembers() if m.isfile()
             }
         except (tarfile.TarError, EOFError, OSError) as e:
-            raise ValueError(f"{archive}: cannot read archive ({e})") from e
+            raise InputError(f"{archive}: cannot read archive ({e})") from e
 
     def label(self, name: str) -> str:
         return f"{self.archive}:{FOLDER}/{name}"
@@ -84,7 +86,7 @@ class _ArchiveReader:
     def read(self, name: str) -> bytes:
         member = self.members.get(f"{FOLDER}/{name}")
         if member is None:
-            raise FileNotFoundError(f"{self.label(name)}: CIFAR-10 batch file is missing")
+            raise InputMissingError(f"{self.label(name)}: CIFAR-10 batch file is missing")
         f = self.tar.extractfile(member)
         assert f is not None
         return f.read()
@@ -104,26 +106,26 @@ def _load_batch(read: Callable[[str], bytes], label: str, name: str):
     try:
         batch = pickle.load(io.BytesIO(raw), encoding="bytes")
     except Exception as e:  # any unpickling failure means a malformed file
-        raise ValueError(f"{label}: not a CIFAR-10 batch pickle ({e!r})") from e
+        raise InputError(f"{label}: not a CIFAR-10 batch pickle ({e!r})") from e
     if not isinstance(batch, dict):
-        raise ValueError(f"{label}: expected a dict, got {type(batch).__name__}")
+        raise InputError(f"{label}: expected a dict, got {type(batch).__name__}")
     batch = _bytes_keys(batch)
     missing = [k.decode() for k in (b"data", b"labels") if k not in batch]
     if missing:
-        raise ValueError(f"{label}: missing key(s) {missing}; has {sorted(batch)}")
+        raise InputError(f"{label}: missing key(s) {missing}; has {sorted(batch)}")
     data = np.asarray(batch[b"data"])
     if data.ndim != 2 or data.shape[1] != NUM_VIS:
-        raise ValueError(f"{label}: b'data' has shape {data.shape}, expected (N, {NUM_VIS})")
+        raise InputError(f"{label}: b'data' has shape {data.shape}, expected (N, {NUM_VIS})")
     if data.dtype != np.uint8:
-        raise ValueError(f"{label}: b'data' has dtype {data.dtype}, expected uint8")
+        raise InputError(f"{label}: b'data' has dtype {data.dtype}, expected uint8")
     labels = np.asarray(batch[b"labels"])
     if labels.shape != (data.shape[0],) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(
+        raise InputError(
             f"{label}: b'labels' must be {data.shape[0]} integers, "
             f"got shape {labels.shape} dtype {labels.dtype}"
         )
     if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise ValueError(f"{label}: labels outside 0..9")
+        raise InputError(f"{label}: labels outside 0..9")
     return data.reshape(-1, 3, 32, 32), labels.astype(np.int64)
 
 
@@ -148,7 +150,7 @@ def load_cifar10_batches(
             (message names it) or a missing input path.
     """
     if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        raise UsageError(f"split must be 'train' or 'test', got {split!r}")
     names = TRAIN_BATCHES if split == "train" else (TEST_BATCH,)
     src = Path(folder_or_archive)
     if src.is_dir():
@@ -156,7 +158,7 @@ def load_cifar10_batches(
     elif src.is_file():
         reader = _ArchiveReader(src)
     else:
-        raise FileNotFoundError(f"{src}: no such CIFAR-10 folder or archive")
+        raise InputMissingError(f"{src}: no such CIFAR-10 folder or archive")
     try:
         parts = [_load_batch(reader.read, reader.label(n), n) for n in names]
     finally:

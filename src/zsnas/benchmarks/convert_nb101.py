@@ -14,12 +14,15 @@ accumulated in growable numpy arrays, never as Python objects per trial.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 
+from ..errors import ConversionError
 from . import nb101_record as rec
 from .provenance import provenance
+from ..spaces.nb101 import OP_CODES
 from .schema import NB101_PAD, write_benchmark
 from .tfrecord import TFRecordError, iter_records, looks_like_tfrecord
 
@@ -27,12 +30,7 @@ BUDGETS = (4, 12, 36, 108)
 TRIALS = 3
 _FIELDS = 4  # train_acc, valid_acc, test_acc, train_time
 _SYNTHETIC_MARK = b"synthetic:zsnas"  # checkpoint_path written by zsnas.synthetic.nb101
-_OP_CODE = {"input": -1, "output": -2, "conv3x3-bn-relu": 0, "conv1x1-bn-relu": 1,
-            "maxpool3x3": 2}
-
-
-class ConversionError(ValueError):
-    """A source that cannot be converted; the message names the file and the problem."""
+_OP_CODE = OP_CODES
 
 
 class _Growable:
@@ -84,13 +82,21 @@ def _parse_spec(adjacency: str, operations: str) -> tuple[np.ndarray, list[int]]
 
 def convert_nb101(source: str | os.PathLike, out: str | os.PathLike, *, verify_crc: bool = True,
                   verify_hashes: bool = False, synthetic: bool = False,
-                  progress: bool = True, expected_archs: int = 423_624) -> Path:
+                  progress: bool = True, expected_archs: int | None = None,
+                  allow_missing: bool = False) -> Path:
     """Convert an NB101 tfrecord file to the HDF5 schema; returns ``out``.
 
     ``verify_hashes`` recomputes every module hash from its cell (SPEC §3.3)
     and fails on a mismatch (≈ 30 s extra on the full file). Any malformed
     record stops the conversion with :class:`ConversionError` naming the file
     and the record; ``out`` is then left untouched.
+
+    Completeness: the source must hold ``expected_archs`` architectures
+    (default: the whole space, 423,624; a synthetic source states its own count
+    in its mark, ``synthetic:zsnas:archs=N``), each with all
+    :data:`TRIALS` trials at every budget present (a file cut at a record
+    boundary fails here, naming what is missing) — unless ``allow_missing``,
+    which converts what is there and marks the file ``complete=False``.
     """
     source = Path(source)
     if not source.is_file():
@@ -125,6 +131,9 @@ def convert_nb101(source: str | os.PathLike, out: str | os.PathLike, *, verify_c
             evals, params, _ = rec.decode_model_metrics(metrics)
             if record_no == 0 and _SYNTHETIC_MARK in metrics:
                 synthetic = True
+                found = re.search(rb"synthetic:zsnas:archs=(\d+)", metrics)
+                if found and expected_archs is None:
+                    expected_archs = int(found.group(1))
             if not evals:
                 raise rec.RecordError("ModelMetrics has no evaluation_data")
             row = index.get(module_hash)
@@ -167,6 +176,18 @@ def convert_nb101(source: str | os.PathLike, out: str | os.PathLike, *, verify_c
     if n == 0:
         raise ConversionError(f"{source}: no records")
     present = [b for i, b in enumerate(BUDGETS) if counts[:n, i].any()]
+    expected_archs = 423_624 if expected_archs is None else int(expected_archs)
+    short = counts[:n][:, [budget_index[b] for b in present]] < TRIALS
+    complete = n == expected_archs and not short.any()
+    if not complete and not allow_missing:
+        if n != expected_archs:
+            what = f"{n:,} of the {expected_archs:,} architectures"
+        else:
+            row, col = np.argwhere(short)[0]
+            what = (f"{int(short.sum())} (architecture, budget) entries with fewer than "
+                    f"{TRIALS} trials (first: {list(index)[row]} at {present[col]} epochs)")
+        raise ConversionError(f"{source}: incomplete NAS-Bench-101 source: {what} "
+                              "(truncated file?); pass --allow-missing to convert it anyway")
     metrics = {}
     for budget in present:
         i = budget_index[budget]
@@ -177,7 +198,7 @@ def convert_nb101(source: str | os.PathLike, out: str | os.PathLike, *, verify_c
     attrs = provenance(source, "nb101-tfrecord", "zsnas.benchmarks.convert_nb101",
                        synthetic=synthetic)
     attrs["expected_archs"] = expected_archs
-    attrs["complete"] = bool(n == expected_archs)
+    attrs["complete"] = bool(complete)
     desc = {"train_acc": "final_train_accuracy x100 (fixed 10k train images)",
             "valid_acc": "final_validation_accuracy x100 (10k held-out train images)",
             "test_acc": "final_test_accuracy x100 (CIFAR-10 test set)",

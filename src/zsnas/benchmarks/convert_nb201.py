@@ -21,7 +21,7 @@ import tarfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from .convert_nb101 import ConversionError
+from ..errors import ConversionError
 from .nb201_results import ResultsError, assemble, extract
 from .provenance import provenance
 from .schema import write_benchmark
@@ -62,11 +62,12 @@ class _NatsSource:
             self.root = metas[0].parent
             self.tar = None
         elif path.is_file() and tarfile.is_tarfile(path):
-            self.tar = tarfile.open(path, "r:*")
-            self.members = {}
-            for m in self.tar.getmembers():
-                if m.isfile():
-                    self.members[m.name] = m
+            try:
+                self.tar = tarfile.open(path, "r:*")
+                self.members = {m.name: m for m in self.tar.getmembers() if m.isfile()}
+            except (tarfile.TarError, EOFError, OSError) as exc:
+                raise ConversionError(f"{path}: damaged or truncated tar archive ({exc})") \
+                    from None
             meta = [n for n in self.members if n.endswith("meta.pickle.pbz2")]
             if not meta:
                 raise ConversionError(f"{path}: tar has no meta.pickle.pbz2 (not a NATS tss "
@@ -79,9 +80,7 @@ class _NatsSource:
             raise ConversionError(f"{path}: no such file or folder")
 
     def meta(self) -> bytes:
-        if self.tar is None:
-            return (self.root / "meta.pickle.pbz2").read_bytes()
-        return self.tar.extractfile(self.members[self.meta_name]).read()
+        return self.read("meta.pickle.pbz2" if self.tar is None else self.meta_name)
 
     def arch_files(self) -> dict[int, str]:
         names = (str(p.relative_to(self.root)) for p in self.root.iterdir()) \
@@ -96,7 +95,16 @@ class _NatsSource:
     def read(self, name: str) -> bytes:
         if self.tar is None:
             return (self.root / name).read_bytes()
-        return self.tar.extractfile(self.members[name]).read()
+        member = self.members[name]
+        try:
+            data = self.tar.extractfile(member).read()
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            raise ConversionError(f"{self.path}: member {name} cannot be read: damaged or "
+                                  f"truncated tar archive ({exc})") from None
+        if len(data) != member.size:
+            raise ConversionError(f"{self.path}: member {name} is cut short ({len(data)} of "
+                                  f"{member.size} bytes): truncated tar archive")
+        return data
 
     def label(self, name: str) -> str:
         return str(self.root / name) if self.tar is None else f"{self.path}:{name}"

@@ -27,9 +27,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .convert_nb101 import _OP_CODE, ConversionError
+from ..errors import ConversionError
 from .provenance import provenance
-from .schema import NB101_PAD, write_benchmark
+from .schema import MAX_SECONDS, NB101_PAD, write_benchmark
+
+#: The largest id, trial number or parameter count a table may hold (int64).
+MAX_ID = 2**63 - 1024
 
 METRIC_COLUMN = re.compile(r"^(?:(train|valid|test)_acc|(train_time))@(\d+)$")
 _OP_ALIASES = {"conv3x3": "conv3x3-bn-relu", "conv1x1": "conv1x1-bn-relu"}
@@ -48,14 +51,80 @@ def read_table(path: Path) -> pd.DataFrame:
                           "or .parquet)")
 
 
+def _row_label(path: Path, k: int) -> str:
+    """Where row ``k`` (0-based, data rows) is: a CSV line number, or a Parquet row."""
+    return f"line {k + 2}" if path.suffix.lower() in (".csv", ".tsv", ".txt") else f"row {k}"
+
+
+def _cell(value) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _num(value, none: str) -> str:
+    if value is None:
+        return none
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e6 else f"{value:.6g}"
+
+
+def numeric_column(path: Path, df: pd.DataFrame, col: str, *, integer: bool = False,
+                   low: float | None = None, high: float | None = None,
+                   allow_empty: bool = True, unit: str = "") -> np.ndarray:
+    """Column ``col`` as float64 (NaN = empty cell), refusing — with the column and
+    the row named — text that is not a number, non-integers where ``integer``, and
+    values outside [``low``, ``high``] (infinities included). An integer column
+    without empty cells that pandas read as integers is returned exactly (int64)."""
+    raw = df[col]
+    if integer and not allow_empty and pd.api.types.is_integer_dtype(raw.dtype):
+        ints = raw.to_numpy(dtype=np.int64)
+        bad = np.zeros(ints.shape, bool)
+        if low is not None:
+            bad |= ints < low
+        if high is not None:
+            bad |= ints > high
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise ConversionError(f"{path}: column {col!r}, {_row_label(path, k)}: value "
+                                  f"{_cell(raw.iloc[k])} is outside [{_num(low, '-inf')}, "
+                                  f"{_num(high, 'inf')}]")
+        return ints
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+    empty = raw.isna().to_numpy() | raw.astype(str).str.strip().eq("").to_numpy()
+    checks = [(np.isnan(values) & ~empty, "is not a number")]
+    if not allow_empty:
+        checks.append((empty, "is empty"))
+    ok = ~np.isnan(values)
+    if integer:
+        checks.append((ok & np.isfinite(values) & (values != np.round(values)),
+                       "is not an integer"))
+    bounds = f"[{_num(low, '-inf')}, {_num(high, 'inf')}]"
+    out_of_range = ok & ~np.isfinite(values)
+    if low is not None:
+        out_of_range |= ok & (values < low)
+    if high is not None:
+        out_of_range |= ok & (values > high)
+    checks.append((out_of_range, f"is outside {bounds}{unit}"))
+    for mask, what in checks:
+        if mask.any():
+            k = int(np.flatnonzero(mask)[0])
+            raise ConversionError(f"{path}: column {col!r}, {_row_label(path, k)}: value "
+                                  f"{_cell(raw.iloc[k])} {what}")
+    return values
+
+
 def _parse_columns(path, df, space):
     metric_cols = {}
     unknown = []
+    owner: dict[tuple, str] = {}
     for col in df.columns:
         m = METRIC_COLUMN.match(str(col))
         if m:
             split = f"{m.group(1)}_acc" if m.group(1) else "train_time"
-            metric_cols[str(col)] = (split, int(m.group(3)))
+            key = (split, int(m.group(3)))
+            if key in owner:
+                raise ConversionError(f"{path}: columns {owner[key]!r} and {str(col)!r} both "
+                                      f"give {split} at {key[1]} epochs; keep one")
+            owner[key] = str(col)
+            metric_cols[str(col)] = key
         elif col not in ("arch", "adjacency", "ops", "index", "trial", "params", "flops"):
             unknown.append(str(col))
     if unknown:
@@ -129,9 +198,8 @@ def convert_table(source: str | os.PathLike, out: str | os.PathLike, *, space: s
         keys.append(key)
         encodings.setdefault(key, enc)
     if "index" in df.columns:
-        index = df["index"]
-        if index.isna().any() or not np.all(np.asarray(index) == np.round(index)):
-            raise ConversionError(f"{path}: column 'index' must hold integers")
+        index = numeric_column(path, df, "index", integer=True, low=0, high=MAX_ID,
+                               allow_empty=False)
         id_of = {}
         for key, i in zip(keys, index.astype(np.int64)):
             if id_of.setdefault(key, int(i)) != int(i):
@@ -149,29 +217,30 @@ def convert_table(source: str | os.PathLike, out: str | os.PathLike, *, space: s
 
     # ---- trials
     if "trial" in df.columns:
-        trial = df["trial"]
-        if trial.isna().any() or not np.all(np.asarray(trial) == np.round(trial)) \
-                or (trial < 0).any():
-            raise ConversionError(f"{path}: column 'trial' must hold integers >= 0")
-        trial = np.asarray(trial, dtype=np.int64)
+        labels = numeric_column(path, df, "trial", integer=True, low=0, high=MAX_ID,
+                                allow_empty=False).astype(np.int64)
     else:
-        trial = np.zeros(len(df), dtype=np.int64)
+        labels = np.zeros(len(df), dtype=np.int64)
+    # trials are the distinct trial numbers, in order (memory: n x distinct, whatever the values)
+    trial_labels, trial = np.unique(labels, return_inverse=True)
     seen = set()
     for r, t, row_no in zip(arch_row, trial, range(len(df))):
         if (r, t) in seen:
-            what = f"trial {t} of architecture" if "trial" in df.columns else "architecture"
-            raise ConversionError(f"{path}: row {row_no + 2}: {what} id {ids[r]} appears "
-                                  "twice (add a 'trial' column for repeated measurements)")
+            what = (f"trial {trial_labels[t]} of architecture" if "trial" in df.columns
+                    else "architecture")
+            raise ConversionError(f"{path}: {_row_label(path, row_no)}: {what} id {ids[r]} "
+                                  "appears twice (add a 'trial' column for repeated "
+                                  "measurements)")
         seen.add((r, t))
-    n_trials = int(trial.max()) + 1
+    n_trials = int(trial_labels.size)
 
     # ---- metrics
     metrics: dict[int, dict] = {}
     for col, (split, epochs) in metric_cols.items():
-        try:
-            values = pd.to_numeric(df[col], errors="raise").to_numpy(dtype=np.float64)
-        except (ValueError, TypeError):
-            raise ConversionError(f"{path}: column {col!r} is not numeric") from None
+        if split == "train_time":
+            values = numeric_column(path, df, col, low=0, high=MAX_SECONDS, unit=" s")
+        else:
+            values = numeric_column(path, df, col, low=0, high=100, unit=" %")
         block = metrics.setdefault(epochs, {})
         arr = np.full((n, n_trials), np.nan)
         arr[arch_row, trial] = values
@@ -183,9 +252,10 @@ def convert_table(source: str | os.PathLike, out: str | os.PathLike, *, space: s
     def per_arch(col, fill, dtype):
         out = np.full(n, fill, dtype=dtype)
         if col in df.columns:
-            vals = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
+            vals = numeric_column(path, df, col, integer=dtype == np.int64, low=0,
+                                  high=MAX_ID if dtype == np.int64 else None)
             ok = ~np.isnan(vals)
-            out[arch_row[ok]] = np.round(vals[ok]) if dtype == np.int64 else vals[ok]
+            out[arch_row[ok]] = vals[ok]
         return out
 
     archs = {"id": np.array(ids, dtype=np.int64), "params": per_arch("params", -1, np.int64),
@@ -196,6 +266,7 @@ def convert_table(source: str | os.PathLike, out: str | os.PathLike, *, space: s
         archs["ops"] = ops
         archs["arch_str"] = [arch_str(tuple(int(o) for o in row)) for row in ops]
     else:
+        from ..spaces.nb101 import OP_CODES
         hashes, nv = [], np.zeros(n, dtype=np.uint8)
         adjacency = np.zeros((n, 7, 7), dtype=np.uint8)
         opcodes = np.full((n, 7), NB101_PAD, dtype=np.int8)
@@ -205,11 +276,11 @@ def convert_table(source: str | os.PathLike, out: str | os.PathLike, *, space: s
             hashes.append(spec.hash_spec())
             nv[r] = v
             adjacency[r, :v, :v] = np.asarray(spec.matrix)
-            opcodes[r, :v] = [_OP_CODE[o] for o in spec.ops]
+            opcodes[r, :v] = [OP_CODES[o] for o in spec.ops]
         archs.update(hash=np.array(hashes, dtype="S32"), num_vertices=nv,
                      adjacency=adjacency, ops=opcodes)
     attrs = provenance(path, f"table-{path.suffix.lower().lstrip('.')}",
                        "zsnas.benchmarks.convert_table", synthetic=synthetic)
-    metric_attrs = {e: {"trial_labels": np.arange(n_trials)} for e in metrics}
+    metric_attrs = {e: {"trial_labels": trial_labels} for e in metrics}
     return write_benchmark(out, space=space, archs=archs, metrics=metrics, attrs=attrs,
                            metric_attrs=metric_attrs)

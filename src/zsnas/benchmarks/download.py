@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from ..errors import ZsnasError
 from .sources import Source, get_source
 
 __all__ = [
@@ -63,7 +64,7 @@ _CIFAR10_DIR = "cifar-10-batches-py"
 _CIFAR10_OFFICIAL_SIZE = 170498071
 
 
-class DownloadError(Exception):
+class DownloadError(ZsnasError):
     """A download, verification or extraction failed (message names the file/URL)."""
 
 

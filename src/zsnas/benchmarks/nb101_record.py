@@ -30,11 +30,13 @@ import json
 import struct
 from dataclasses import dataclass
 
+from ..errors import InputError
+
 _F64 = struct.Struct("<d")
 _EVAL_FAST = struct.Struct("<xdxdxdxdxd")  # tags 0x09,0x11,0x19,0x21,0x29 then 5 doubles
 
 
-class RecordError(ValueError):
+class RecordError(InputError):
     """A malformed NB101 record (bad JSON, base64 or protobuf)."""
 
 

@@ -26,13 +26,15 @@ import math
 
 import numpy as np
 
+from ..errors import InputError
+
 HPS = ("12", "200")
 VALID_DATASET = "cifar10-valid"
 TEST_DATASET = "cifar10"
 NAN = math.nan
 
 
-class ResultsError(ValueError):
+class ResultsError(InputError):
     """An ArchResults dict that does not have the documented structure."""
 
 

@@ -17,16 +17,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .schema import NB101_PAD, SPLITS, check_file, decoded_attrs, open_readonly
+from ..errors import UsageError, ZsnasError
+from ..spaces import get_space
+from .schema import (SPLITS, SchemaError, check_file, decoded_attrs, open_readonly, read_verified,
+                     verify_sealed)
 
 METRICS = SPLITS + ("eval_time",)
 
 
-class MissingMetricError(LookupError):
+class MissingMetricError(ZsnasError, LookupError):
     """The requested measurement is not in the benchmark file."""
 
 
-class UnknownArchitectureError(KeyError):
+class UnknownArchitectureError(ZsnasError, KeyError):
     """An id or encoding that the benchmark file does not contain."""
 
     def __str__(self):  # KeyError quotes its message; keep it readable
@@ -47,30 +50,61 @@ class Benchmark:
             check_file(f, self.path)
             self.attrs = decoded_attrs(f)
             self.space: str = str(self.attrs["space"])
-            self.ids = f["archs/id"][()]
-            self.params = f["archs/params"][()]
-            self.flops = f["archs/flops"][()]
-            archs = f["archs"]
-            if self.space == "nb201":
-                self._ops = archs["ops"][()]
-                self._arch_str = [s.decode() if isinstance(s, bytes) else s
-                                  for s in archs["arch_str"][()]]
-            else:
-                self._hash = archs["hash"][()]
-                self._num_vertices = archs["num_vertices"][()]
-                self._adjacency = archs["adjacency"][()]
-                self._ops = archs["ops"][()]
-            self._metrics: dict[int, dict[str, np.ndarray]] = {}
-            self._trial_labels: dict[int, list] = {}
-            for name, grp in f["metrics"].items():
-                epochs = int(name)
-                self._metrics[epochs] = {k: grp[k][()] for k in grp.keys()}
-                labels = grp.attrs.get("trial_labels")
-                self._trial_labels[epochs] = (list(labels) if labels is not None
-                                              else list(range(int(grp.attrs["trials"]))))
+            self.space_info = get_space(self.space)
+            try:
+                self.ids = read_verified(f, "archs/id", self.path)
+                n = self.ids.size
+                if self.ids.ndim != 1 or (n > 1 and np.any(np.diff(self.ids) <= 0)):
+                    raise SchemaError(f"{self.path}: /archs/id is not 1-D and strictly "
+                                      "ascending")
+                self.params = read_verified(f, "archs/params", self.path)
+                self.flops = read_verified(f, "archs/flops", self.path)
+                for name, arr in (("params", self.params), ("flops", self.flops)):
+                    if arr.shape != (n,):
+                        raise SchemaError(f"{self.path}: /archs/{name} has shape {arr.shape}, "
+                                          f"expected ({n},)")
+                archs = f["archs"]
+                for column in self.space_info.read_archs.columns:
+                    read_verified(f, f"archs/{column}", self.path)
+                try:
+                    self.table = self.space_info.read_archs(archs, n)
+                except (KeyError, ValueError, TypeError) as exc:
+                    raise SchemaError(f"{self.path}: {exc}") from None
+                self._metrics: dict[int, dict[str, np.ndarray]] = {}
+                self._trial_labels: dict[int, list] = {}
+                budgets = [int(b) for b in self.attrs["budgets"]]
+                for name, grp in f["metrics"].items():
+                    epochs = int(name)
+                    block = {k: read_verified(f, f"metrics/{name}/{k}", self.path)
+                             for k in grp.keys()}
+                    for split in SPLITS:
+                        if split not in block:
+                            raise SchemaError(f"{self.path}: missing /metrics/{name}/{split}")
+                    trials = block["train_acc"].shape[1] if block["train_acc"].ndim == 2 else -1
+                    for k, arr in block.items():
+                        if arr.shape != (n, trials):
+                            raise SchemaError(f"{self.path}: /metrics/{name}/{k} has shape "
+                                              f"{arr.shape}, expected ({n}, T) like train_acc")
+                    self._metrics[epochs] = block
+                    labels = grp.attrs.get("trial_labels")
+                    self._trial_labels[epochs] = (list(labels) if labels is not None
+                                                  else list(range(trials)))
+                if sorted(self._metrics) != sorted(budgets):
+                    raise SchemaError(f"{self.path}: attribute budgets={budgets} but /metrics "
+                                      f"holds {sorted(self._metrics)}")
+                verify_sealed(f, self.path)     # nothing added, removed or altered
+            except (KeyError, ValueError) as exc:
+                if isinstance(exc, ZsnasError):
+                    raise
+                raise SchemaError(f"{self.path}: malformed benchmark file ({exc})") from None
         self.n = int(self.ids.size)
         self._identity = bool(self.n == 0 or (self.ids[0] == 0 and self.ids[-1] == self.n - 1))
         self._index: dict | None = None
+
+    @property
+    def content_checksum(self) -> str:
+        """Digest of the file's content (every dataset), recorded at write time."""
+        return str(self.attrs["content_checksum"])
 
     # ------------------------------------------------------------------ basics
     @property
@@ -125,7 +159,7 @@ class Benchmark:
         """The raw (n, T) array of ``name`` (train_acc, valid_acc, test_acc,
         train_time, eval_time) at ``budget`` epochs, NaN where missing."""
         if name not in METRICS:
-            raise ValueError(f"unknown metric {name!r}; expected one of {METRICS}")
+            raise UsageError(f"unknown metric {name!r}; expected one of {METRICS}")
         group = self._budget(budget)
         if name not in group:
             raise MissingMetricError(f"{self.path}: {name} is not stored for budget {budget}")
@@ -220,59 +254,51 @@ class Benchmark:
         return self.query(ids, "train_time", budget, trial, rng)
 
     # -------------------------------------------------------------- encodings
-    def _require_space(self, space):
-        if self.space != space:
-            raise TypeError(f"{self.path} holds {self.space}, not {space}")
+    def _table_method(self, name: str):
+        method = getattr(self.table, name, None)
+        if method is None:
+            raise TypeError(f"{self.path} holds {self.space} architectures, which have no "
+                            f"{name}")
+        return method
+
+    def encoding(self, arch_id: int) -> str:
+        """The space's canonical text encoding of ``arch_id`` (NB201 arch string, NB101
+        module hash)."""
+        return self.table.encoding(int(self.rows(arch_id)))
 
     def arch_str(self, arch_id: int) -> str:
         """NB201 architecture string of ``arch_id``."""
-        self._require_space("nb201")
-        return self._arch_str[int(self.rows(arch_id))]
+        return self._table_method("arch_str")(int(self.rows(arch_id)))
 
     def ops(self, arch_id: int):
         """NB201: tuple of 6 op ids. NB101: list of op labels of the pruned cell."""
-        row = int(self.rows(arch_id))
-        if self.space == "nb201":
-            return tuple(int(o) for o in self._ops[row])
-        return self.spec(arch_id)[1]
+        return self._table_method("ops")(int(self.rows(arch_id)))
 
     def module_hash(self, arch_id: int) -> str:
         """NB101 module hash of ``arch_id``."""
-        self._require_space("nb101")
-        return self._hash[int(self.rows(arch_id))].decode()
+        return self._table_method("module_hash")(int(self.rows(arch_id)))
 
-    def spec(self, arch_id: int) -> tuple[np.ndarray, list[str]]:
+    def spec(self, arch_id: int):
         """NB101 pruned ``(adjacency, ops)`` of ``arch_id``."""
-        from ..spaces.nb101 import INPUT, OPS, OUTPUT
-        self._require_space("nb101")
-        row = int(self.rows(arch_id))
-        v = int(self._num_vertices[row])
-        labels = {-1: INPUT, -2: OUTPUT, **dict(enumerate(OPS))}
-        ops = [labels[int(o)] for o in self._ops[row, :v]]
-        return self._adjacency[row, :v, :v].astype(np.int64), ops
+        return self._table_method("spec")(int(self.rows(arch_id)))
 
     def _encoding_index(self) -> dict:
         if self._index is None:
-            if self.space == "nb201":
-                self._index = {s: int(i) for s, i in zip(self._arch_str, self.ids)}
-                self._index.update({tuple(int(o) for o in ops): int(i)
-                                    for ops, i in zip(self._ops, self.ids)})
-            else:
-                self._index = {h.decode(): int(i) for h, i in zip(self._hash, self.ids)}
+            self._index = self.table.keys(self.ids)
         return self._index
 
     def contains(self, encoding) -> bool:
-        """True if the arch string / op tuple (NB201) or module hash (NB101) is present."""
-        key = tuple(encoding) if isinstance(encoding, (list, np.ndarray)) else encoding
-        return key in self._encoding_index()
+        """True if the encoding (any form the space's table knows) is present."""
+        try:
+            return self.table.key(encoding) in self._encoding_index()
+        except TypeError:
+            return False
 
     def id_of(self, encoding) -> int:
-        """Id of an NB201 arch string or op tuple, or of an NB101 module hash."""
-        key = tuple(int(o) for o in encoding) if isinstance(encoding, (list, tuple, np.ndarray)) \
-            else encoding
+        """Id of an encoding: NB201 arch string or op tuple, NB101 module hash."""
         try:
-            return self._encoding_index()[key]
-        except KeyError:
+            return self._encoding_index()[self.table.key(encoding)]
+        except (KeyError, TypeError):
             raise UnknownArchitectureError(
                 f"{self.path}: architecture {encoding!r} is not in this benchmark") from None
 
@@ -281,4 +307,4 @@ class Benchmark:
         return np.array([self.id_of(e) for e in encodings], dtype=np.int64)
 
 
-__all__ = ["Benchmark", "MissingMetricError", "UnknownArchitectureError", "NB101_PAD"]
+__all__ = ["Benchmark", "MissingMetricError", "UnknownArchitectureError"]

@@ -22,13 +22,15 @@ from pathlib import Path
 
 import crc32c as _crc32c
 
+from ..errors import InputError
+
 _MASK_DELTA = 0xA282EAD8
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
 _HEADER = struct.Struct("<QI")
 
 
-class TFRecordError(ValueError):
+class TFRecordError(InputError):
     """A framing or checksum error, with the file and byte offset in the message."""
 
 

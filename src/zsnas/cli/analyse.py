@@ -24,6 +24,8 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from ..analysis.report import analyse
+    from .args import check_output
+    check_output(args.out, option="--out", folder=True)
     written = analyse(args.runs, args.out, cache=args.cache or None,
                       benchmark=args.benchmark or None)
     for path in written.values():

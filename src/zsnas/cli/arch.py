@@ -6,6 +6,8 @@ from pathlib import Path
 
 
 def add_parser(sub) -> None:
+    from .args import int_at_least
+
     p = sub.add_parser(
         "arch", help="print encoding, NB101 hash, parameter count and FLOPs of architectures",
         description="For each architecture print its canonical encoding, its NB101 module "
@@ -19,10 +21,11 @@ def add_parser(sub) -> None:
     p.add_argument("--from", dest="from_file", metavar="FILE",
                    help="read architectures from FILE, one a line ('-' = stdin)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.add_argument("--width", type=int, default=None,
+    p.add_argument("--width", type=int_at_least(1), default=None,
                    help="NB201: cell channels C (default 16); NB101: stem channels "
                         "(default 128, the benchmark's; GEA scored at 16)")
-    p.add_argument("--classes", type=int, default=10, help="classifier outputs (default 10)")
+    p.add_argument("--classes", type=int_at_least(1), default=10,
+                   help="classifier outputs (default 10)")
     p.set_defaults(func=run)
 
 
@@ -34,18 +37,25 @@ def _read_specs(args) -> list[str]:
         specs += [line.strip() for line in text.splitlines()
                   if line.strip() and not line.lstrip().startswith("#")]
     if not specs:
-        from .main import UserError
-        raise UserError("no architectures given (pass SPEC arguments or --from FILE)")
+        from ..errors import UsageError
+        raise UsageError("no architectures given (pass SPEC arguments or --from FILE)")
     return specs
 
 
 def describe(space: str, spec: str, width: int | None = None, classes: int = 10) -> dict:
     """The facts ``zsnas arch`` prints for one architecture."""
+    from ..errors import UsageError
     from ..networks.flops import count_flops, count_params
+    if width is not None:
+        from ..spaces import get_space
+        get_space(space).check_width(width)
     if space == "nb201":
         from ..networks.nb201 import build_nb201
         from ..spaces.nb201 import arch_str, is_connected, parse_arch
-        ops = parse_arch(spec)
+        try:
+            ops = parse_arch(spec)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         model = build_nb201(ops, C=width or 16, num_classes=classes)
         info = {"space": "nb201", "arch": arch_str(ops), "ops": list(ops),
                 "connected": is_connected(ops)}
@@ -55,13 +65,13 @@ def describe(space: str, spec: str, width: int | None = None, classes: int = 10)
         try:
             obj = json.loads(spec)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"NB101 spec is not JSON ({exc.msg}): {spec!r}") from None
+            raise UsageError(f"NB101 spec is not JSON ({exc.msg}): {spec!r}") from None
         if not isinstance(obj, dict) or set(obj) != {"adjacency", "ops"}:
-            raise ValueError(f'NB101 spec must be {{"adjacency": [[...]], "ops": [...]}}: {spec!r}')
+            raise UsageError(f'NB101 spec must be {{"adjacency": [[...]], "ops": [...]}}: {spec!r}')
         cell = ModelSpec(obj["adjacency"], obj["ops"])
         if not cell.is_valid():
             reason = cell.check() if hasattr(cell, "check") else "invalid"
-            raise ValueError(f"not a NAS-Bench-101 cell ({reason}): {spec}")
+            raise UsageError(f"not a NAS-Bench-101 cell ({reason}): {spec}")
         model = build_nb101(cell, stem_channels=width or 128, num_classes=classes)
         info = {"space": "nb101", **cell.to_json(), "hash": cell.hash_spec()}
     model.eval()

@@ -1,45 +1,47 @@
 """``zsnas`` — the command line of the pipeline.
 
-Each sub-command lives in its own module and registers itself through
-``add_parser(subparsers)``; errors that users can cause (bad input files,
-failed downloads, unknown architectures) end in one line on stderr naming the
-file and the problem, and exit status 2.
+Each sub-command is one module of :mod:`zsnas.cli` with ``add_parser(subparsers)``;
+they are imported by name (:data:`COMMANDS`) so that no stage's code
+fingerprint (:mod:`zsnas.codedeps`) holds another stage's command.
+
+Errors: a :class:`~zsnas.errors.ZsnasError` (bad input, bad option, files that
+do not belong together) or an :class:`OSError` about a path ends in **one
+line** on stderr naming the file and the problem, exit status 2, and no
+partial output. Any other exception is a bug: its traceback is shown and the
+exit status is 1.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 from .. import __version__
-from . import analyse, arch, ingest, score, search
+from ..errors import ZsnasError
 
-COMMANDS = (arch, ingest, score, analyse, search)
+#: Sub-command modules of zsnas.cli, in help order.
+COMMANDS = ("arch", "download", "convert", "synth", "score", "merge", "search", "analyse",
+            "deps")
 
-
-class UserError(Exception):
-    """An error to report as one line without a traceback."""
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from ..benchmarks.convert_nb101 import ConversionError
-    from ..benchmarks.download import DownloadError
-    from ..benchmarks.schema import SchemaError
-    from ..benchmarks.store import MissingMetricError, UnknownArchitectureError
-    from ..scoring.cache import CacheError, MissingScoreError
-    return (UserError, ConversionError, DownloadError, SchemaError, MissingMetricError,
-            UnknownArchitectureError, CacheError, MissingScoreError, FileNotFoundError,
-            ValueError)
+#: Kept for callers of the earlier API: a UsageError.
+from ..errors import UsageError as UserError  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zsnas",
-        description="Zero-shot-proxy-guided evolutionary NAS on NAS-Bench-101/201 (CIFAR-10).")
+        description="Zero-shot-proxy-guided evolutionary NAS on NAS-Bench-101/201.")
     parser.add_argument("--version", action="version", version=f"zsnas {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMANDS:
-        module.add_parser(sub)
+    for name in COMMANDS:
+        importlib.import_module(f"{__package__}.{name}").add_parser(sub)
     return parser
+
+
+def _path_error(exc: OSError) -> str:
+    where = exc.filename if exc.filename is not None else ""
+    what = exc.strerror or str(exc)
+    return f"{where}: {what}" if where else what
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,13 +49,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except _user_errors() as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    except ZsnasError as exc:
+        msg = exc.args[0] if exc.args else type(exc).__name__
         print(f"zsnas {args.command}: error: {msg}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"zsnas {args.command}: error: {_path_error(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"zsnas {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+__all__ = ["COMMANDS", "UserError", "build_parser", "main"]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,10 +1,12 @@
-"""``zsnas score`` and ``zsnas merge``: proxy scores into sharded HDF5 caches."""
+"""``zsnas score``: proxy scores of one shard of a benchmark into an HDF5 cache."""
 from __future__ import annotations
 
 from pathlib import Path
 
 
 def add_parser(sub) -> None:
+    from .args import device, int_at_least, nonnegative_float
+
     p = sub.add_parser(
         "score", help="score a shard of a benchmark's architectures with zero-cost proxies",
         description="Score every architecture of shard I/N (strided slices of the sorted ids) "
@@ -18,39 +20,37 @@ def add_parser(sub) -> None:
                    help="'all' (the six), 'baselines', or a comma list (default: all)")
     p.add_argument("--shard", default="0/1", help="I/N: the I-th of N disjoint slices")
     p.add_argument("--ids", help="score only these architecture ids (file, one a line)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--data-seed", type=int, default=0, help="seed of the batch draw")
-    p.add_argument("--init-seed", type=int, default=0, help="global weight-init seed")
+    p.add_argument("--batch-size", type=int_at_least(1), default=64)
+    p.add_argument("--data-seed", type=int_at_least(0), default=0, help="seed of the batch draw")
+    p.add_argument("--init-seed", type=int_at_least(0), default=0, help="global weight-init seed")
     p.add_argument("--normalisation", default="foresight",
                    choices=("foresight", "nb201", "nb101"))
     p.add_argument("--augmentation", default="flip-crop", choices=("none", "flip-crop"))
     p.add_argument("--split-file", help="NB201 split JSON: draw the batch from its 'train' list")
-    p.add_argument("--width", type=int, default=None,
-                   help="NB201 cell channels (default 16) / NB101 stem channels (default 128; "
-                        "GEA scored at 16)")
-    p.add_argument("--classes", type=int, default=10)
-    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
+    p.add_argument("--width", type=int_at_least(1), default=None,
+                   help="NB201 cell channels (default 16) / NB101 stem channels (default 128, "
+                        ">= 5; GEA scored at 16)")
+    p.add_argument("--classes", type=int_at_least(2), default=10,
+                   help="classifier outputs (>= 2; default 10)")
+    p.add_argument("--device", type=device, default="cpu", help="cpu, cuda, cuda:N, mps or auto")
     p.add_argument("--no-shared", action="store_true",
                    help="one pass per proxy (reference loop) instead of shared passes")
-    p.add_argument("--checkpoint-seconds", type=float, default=60.0)
+    p.add_argument("--checkpoint-seconds", type=nonnegative_float, default=60.0,
+                   help="seconds between checkpoints to <out>.partial (default 60; 0 = after every architecture)")
     p.add_argument("--out", required=True, help="the shard's cache file (HDF5)")
     p.add_argument("--no-progress", action="store_true")
-    p.set_defaults(func=run_score)
-
-    p = sub.add_parser("merge", help="join score shards into one cache",
-                       description="Join shard caches; refuses shards whose settings, proxies, "
-                                   "space or benchmark differ, and incomplete shards.")
-    p.add_argument("shards", nargs="+")
-    p.add_argument("--out", required=True)
-    p.add_argument("--allow-incomplete", action="store_true")
-    p.set_defaults(func=run_merge)
+    p.set_defaults(func=run)
 
 
-def run_score(args) -> int:
+def run(args) -> int:
     import signal
 
+    from ..scoring.cache import ProxyCache
     from ..scoring.data import BatchSettings
     from ..scoring.engine import ScoreJob, parse_shard, read_ids_file, score_shard
+    from .args import check_output
+
+    check_output(args.out, inputs=[args.benchmark, args.data, args.ids, args.split_file])
 
     def terminate(signum, frame):  # SLURM / snakemake stop: checkpoint, then exit
         raise KeyboardInterrupt
@@ -65,15 +65,5 @@ def run_score(args) -> int:
         device=args.device, shared=not args.no_shared,
         checkpoint_seconds=args.checkpoint_seconds, progress=not args.no_progress)
     out = score_shard(job)
-    from ..scoring.cache import ProxyCache
-    print(ProxyCache(out))
-    return 0
-
-
-def run_merge(args) -> int:
-    from ..scoring.cache import ProxyCache
-    from ..scoring.engine import merge_caches
-    out = merge_caches([Path(s) for s in args.shards], Path(args.out),
-                       allow_incomplete=args.allow_incomplete)
     print(ProxyCache(out))
     return 0

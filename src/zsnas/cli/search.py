@@ -7,6 +7,7 @@ def add_parser(sub) -> None:
     from ..search.ga import PRESETS, REGULARIZE
     from ..search.run import STRATEGIES
     from ..search.space_adapter import DEFAULT_TRIES
+    from .args import int_at_least
 
     p = sub.add_parser(
         "search", help="run GEA (or a baseline) on a benchmark with cached proxy scores",
@@ -23,23 +24,23 @@ def add_parser(sub) -> None:
                    help="proxy cache (HDF5); needed by --strategy gea, optional for "
                         "random-score (its 'random' column)")
     p.add_argument("--proxy", metavar="NAME", help="proxy column of the cache (strategy gea)")
-    p.add_argument("--seed", type=int, required=True, help="seed of the run (>= 0)")
+    p.add_argument("--seed", type=int_at_least(0), required=True, help="seed of the run (>= 0)")
     p.add_argument("--strategy", choices=STRATEGIES, default="gea",
                    help="gea (default), random, re, oracle, random-score")
     p.add_argument("--preset", choices=tuple(PRESETS), default="gea",
                    help="gea: the code's loop (2,411 scores, 211 trainings); paper: C cycles "
                         "x P children (2,200 scores, 210 trainings)")
-    p.add_argument("--P", type=int, help="population size (default 10)")
-    p.add_argument("--S", type=int, help="tournament size, drawn with replacement (default 5)")
-    p.add_argument("--C", type=int, help="initial random architectures (default 200)")
-    p.add_argument("--cycles", type=int, help="cycles (default: C+1 for gea, C for paper)")
-    p.add_argument("--children", type=int,
+    p.add_argument("--P", type=int_at_least(1), help="population size (default 10)")
+    p.add_argument("--S", type=int_at_least(1), help="tournament size, drawn with replacement (default 5)")
+    p.add_argument("--C", type=int_at_least(0), help="initial random architectures (default 200)")
+    p.add_argument("--cycles", type=int_at_least(0), help="cycles (default: C+1 for gea, C for paper)")
+    p.add_argument("--children", type=int_at_least(1),
                    help="children per cycle (default: P+1 for gea, P for paper)")
     p.add_argument("--regularize", choices=REGULARIZE, default="oldest",
                    help="which member leaves the population (default oldest)")
     p.add_argument("--fitness-trial", choices=FITNESS_TRIALS, default="random",
                    help="fitness: one random trial (default, GEA) or the trial mean")
-    p.add_argument("--fitness-budget", type=int, default=12,
+    p.add_argument("--fitness-budget", type=int_at_least(1), default=12,
                    help="epochs of the simulated training (default 12)")
     p.add_argument("--report", default="default",
                    choices=("default", "nb201-200-mean", "nb101-108-mean", "nb101-max"),
@@ -48,7 +49,7 @@ def add_parser(sub) -> None:
     p.add_argument("--mutation", choices=("gea", "uniform", "paper"), default="gea",
                    help="gea (default); uniform: NB201 NASLib edge choice; paper: NB101 "
                         "paper mutation")
-    p.add_argument("--mutation-tries", type=int, default=DEFAULT_TRIES,
+    p.add_argument("--mutation-tries", type=int_at_least(1), default=DEFAULT_TRIES,
                    help="mutation draws per child before falling back to a random "
                         f"architecture on a partial benchmark (default {DEFAULT_TRIES})")
     p.add_argument("--out", required=True, metavar="RUN.json", help="output (written atomically)")
@@ -56,8 +57,13 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    import sys
+
     from ..search.report import write_json
     from ..search.run import run_search
+    from .args import check_output
+
+    check_output(args.out, inputs=[args.benchmark, args.cache])
 
     record = run_search(
         args.benchmark, args.cache, seed=args.seed, proxy=args.proxy, strategy=args.strategy,
@@ -67,10 +73,14 @@ def run(args) -> int:
         mutation_tries=args.mutation_tries)
     out = write_json(record, args.out)
     s = record["settings"]
+    if not record.get("train_time_known", True):
+        print(f"zsnas search: note: {args.benchmark} stores no training times; the simulated "
+              "search time is unknown (null in the run)", file=sys.stderr)
     print(f"{out}: {s['space']} {s['strategy']}"
           + (f" {s['proxy']}" if s["proxy"] else "")
           + f" seed {s['seed']}: final {record['final']['encoding']} accuracy "
           f"{record['final_accuracy']:.2f} % ({s['report']}), {record['n_trainings']} "
           f"trainings, {record['n_proxy_calls']} proxy calls, search time "
-          f"{record['search_time'] / 3600:.2f} h simulated")
+          + (f"{record['search_time'] / 3600:.2f} h simulated" if record["search_time"] is not None
+             else "unknown"))
     return 0

@@ -253,3 +253,10 @@ def build_nb101(
     if bad:
         raise ValueError(f"build_nb101: unknown ops {bad}; allowed: {OPS}")
     return NB101Network(spec, stem_channels, num_stacks, modules_per_stack, num_classes)
+
+
+def build_for_benchmark(bench, arch_id: int, width: int, num_classes: int = 10) -> nn.Module:
+    """The space's network part: ``build_nb101`` of the benchmark's ``arch_id`` at stem
+    channels ``width``."""
+    matrix, ops = bench.spec(arch_id)
+    return build_nb101(matrix, ops, stem_channels=width, num_classes=num_classes)

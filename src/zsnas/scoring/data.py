@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError, UsageError
+
 NORMALISATIONS = {
     "foresight": ((0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)),
     "nb201": ((125.3 / 255, 123.0 / 255, 113.9 / 255), (63.0 / 255, 62.1 / 255, 66.7 / 255)),
@@ -46,12 +48,14 @@ class BatchSettings:
 
     def __post_init__(self):
         if self.batch_size < 1:
-            raise ValueError(f"batch size must be >= 1, got {self.batch_size}")
+            raise UsageError(f"--batch-size must be >= 1, got {self.batch_size}")
+        if self.data_seed < 0:
+            raise UsageError(f"--data-seed must be >= 0, got {self.data_seed}")
         if self.normalisation not in NORMALISATIONS:
-            raise ValueError(f"unknown normalisation {self.normalisation!r}; "
+            raise UsageError(f"unknown normalisation {self.normalisation!r}; "
                              f"expected one of {sorted(NORMALISATIONS)}")
         if self.augmentation not in AUGMENTATIONS:
-            raise ValueError(f"unknown augmentation {self.augmentation!r}; "
+            raise UsageError(f"unknown augmentation {self.augmentation!r}; "
                              f"expected one of {AUGMENTATIONS}")
 
     def record(self) -> dict:
@@ -65,10 +69,10 @@ def _split_indices(path: str | os.PathLike, n_train: int) -> np.ndarray:
         obj = json.loads(Path(path).read_text())
         idx = np.array([int(i) for i in obj["train"][1]], dtype=np.int64)
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise ValueError(f"{path}: not an NB201 split file ({{'train': ['int', [...]]}}): "
+        raise InputError(f"{path}: not an NB201 split file ({{'train': ['int', [...]]}}): "
                          f"{exc}") from None
     if idx.size == 0 or idx.min() < 0 or idx.max() >= n_train:
-        raise ValueError(f"{path}: split indices outside 0..{n_train - 1}")
+        raise InputError(f"{path}: split indices outside 0..{n_train - 1}")
     return idx
 
 
@@ -82,8 +86,8 @@ def scoring_batch(cifar10: str | os.PathLike, settings: BatchSettings):
     pool = (np.arange(len(images)) if settings.split_file is None
             else _split_indices(settings.split_file, len(images)))
     if settings.batch_size > pool.size:
-        raise ValueError(f"{cifar10}: batch size {settings.batch_size} exceeds the "
-                         f"{pool.size} training images available")
+        raise UsageError(f"--batch-size {settings.batch_size}: {cifar10} holds only "
+                         f"{pool.size} training images")
     rng = np.random.default_rng(settings.data_seed)
     pick = np.sort(rng.choice(pool, size=settings.batch_size, replace=False))
     x = images[pick].astype(np.float32) / 255.0

@@ -3,8 +3,8 @@
 For each architecture id of the shard (the ``I``-th of ``N`` disjoint strided
 slices of the benchmark's sorted ids, optionally restricted to a list):
 
-1. build the benchmark network (NB201 ``TinyNetwork`` C=width, NB101 at
-   stem width) on the CPU under ``torch.manual_seed(arch_seed)``, where
+1. build the benchmark network (the space's ``network`` part: NB201
+   ``TinyNetwork`` C=width, NB101 at stem width) on the CPU under ``torch.manual_seed(arch_seed)``, where
    ``arch_seed`` derives from (init seed, architecture id) — so a score never
    depends on scoring order, sharding, device count or device type of the
    initialisation;
@@ -17,7 +17,12 @@ Progress is checkpointed (atomically) to ``<out>.partial`` every
 only once every architecture is scored (renamed from the checkpoint), so a
 workflow never takes a half-scored shard as done. A rerun resumes from the
 checkpoint (or from a finished output), skipping finished architectures, and
-refuses files written with other settings.
+refuses files written with other settings, on another benchmark (content
+checksum) or by other code (code fingerprint, :mod:`zsnas.codedeps`).
+
+Every argument is checked before anything is created: a refused command
+leaves no ``.partial`` behind, and a checkpoint is written only when it holds
+work done by this run.
 """
 from __future__ import annotations
 
@@ -30,8 +35,10 @@ from pathlib import Path
 import numpy as np
 
 from ..benchmarks.store import Benchmark
-from .cache import (ERROR, NONFINITE, OK, PENDING, CacheError, ProxyCache, canonical_settings,
-                    write_cache)
+from ..errors import InputError, MismatchError, UsageError
+from ..spaces import get_space
+from .cache import (ERROR, NONFINITE, OK, PENDING, CacheError, CacheMismatchError, ProxyCache,
+                    canonical_settings, write_cache)
 from .data import BatchSettings, scoring_batch
 
 
@@ -40,29 +47,14 @@ def arch_seed(init_seed: int, arch_id: int) -> int:
     return int(np.random.SeedSequence([int(init_seed), int(arch_id)]).generate_state(1)[0])
 
 
-def default_width(space: str) -> int:
-    """NB201: cell channels C = 16; NB101: stem channels 128 (the benchmark's)."""
-    return 16 if space == "nb201" else 128
-
-
-def build_network(bench: Benchmark, arch_id: int, width: int, num_classes: int = 10):
-    """The benchmark network of ``arch_id`` (PyTorch default / builder initialisation)."""
-    if bench.space == "nb201":
-        from ..networks.nb201 import build_nb201
-        return build_nb201(bench.ops(arch_id), C=width, num_classes=num_classes)
-    from ..networks.nb101 import build_nb101
-    matrix, ops = bench.spec(arch_id)
-    return build_nb101(matrix, ops, stem_channels=width, num_classes=num_classes)
-
-
 def parse_shard(text: str) -> tuple[int, int]:
     """``"I/N"`` → (I, N) with 0 <= I < N."""
     try:
         i, n = (int(v) for v in str(text).split("/"))
     except ValueError:
-        raise ValueError(f"--shard must look like I/N (e.g. 0/4), got {text!r}") from None
+        raise UsageError(f"--shard must look like I/N (e.g. 0/4), got {text!r}") from None
     if n < 1 or not 0 <= i < n:
-        raise ValueError(f"--shard {text}: need 0 <= I < N")
+        raise UsageError(f"--shard {text}: need 0 <= I < N")
     return i, n
 
 
@@ -73,7 +65,7 @@ def shard_ids(all_ids: np.ndarray, shard: tuple[int, int], subset=None) -> np.nd
         subset = np.unique(np.asarray(subset, dtype=np.int64))
         unknown = np.setdiff1d(subset, ids)
         if unknown.size:
-            raise ValueError(f"--ids lists architecture id(s) not in the benchmark: "
+            raise UsageError(f"--ids lists architecture id(s) not in the benchmark: "
                              f"{unknown[:10].tolist()}")
         ids = subset
     i, n = shard
@@ -81,16 +73,29 @@ def shard_ids(all_ids: np.ndarray, shard: tuple[int, int], subset=None) -> np.nd
 
 
 def read_ids_file(path: str | os.PathLike) -> np.ndarray:
-    """One integer id a line (blank lines and # comments ignored)."""
+    """One integer id a line (blank lines and # comments ignored), each in 0 .. 2**63-1."""
+    from ..errors import InputMissingError
+    path = Path(path)
+    if not path.exists():
+        raise InputMissingError(f"--ids {path}: no such file")
+    if not path.is_file():
+        raise UsageError(f"--ids {path}: not a file")
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text file of architecture ids") from None
     out = []
-    for no, line in enumerate(Path(path).read_text().splitlines(), 1):
+    for no, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         try:
-            out.append(int(line))
+            value = int(line)
         except ValueError:
-            raise ValueError(f"{path}:{no}: not an architecture id: {line!r}") from None
+            raise InputError(f"{path}:{no}: not an architecture id: {line!r}") from None
+        if not 0 <= value < 2**63:
+            raise InputError(f"{path}:{no}: architecture id {value} outside 0 .. 2**63-1")
+        out.append(value)
     return np.array(out, dtype=np.int64)
 
 
@@ -115,10 +120,11 @@ class ScoreJob:
     def settings(self, space: str) -> dict:
         """Everything that changes a score (compared on resume and by merge)."""
         from ..proxies import PROXIES
+        sp = get_space(space)
         return {
             "space": space,
-            "network": ("nb201-tinynetwork-N5" if space == "nb201" else "nb101-3x3"),
-            "width": self.width or default_width(space),
+            "network": sp.network_name,
+            "width": sp.default_width if self.width is None else self.width,
             "num_classes": self.num_classes,
             "dtype": "float32",
             "init": "pytorch-default+builder",
@@ -134,8 +140,16 @@ def _device(name: str):
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise ValueError("--device cuda requested but no CUDA device is available "
-                             "(use --device cpu)")
+            raise UsageError(f"--device {name}: no CUDA device is available (use --device "
+                             "cpu)")
+        index = torch.device(name).index
+        if index is not None and index >= torch.cuda.device_count():
+            raise UsageError(f"--device {name}: only {torch.cuda.device_count()} CUDA "
+                             "device(s)")
+    elif name == "mps" and not (getattr(torch.backends, "mps", None)
+                                and torch.backends.mps.is_available()):
+        raise UsageError("--device mps: no MPS device is available (use --device cpu)")
+    if name.startswith("cuda"):
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
     return torch.device(name)
@@ -148,20 +162,74 @@ def _device_label(device) -> str:
     return "cpu"
 
 
+def _check_job(job: ScoreJob, space) -> None:
+    """Arguments that can be refused before anything is read or written."""
+    if isinstance(job.init_seed, bool) or int(job.init_seed) != job.init_seed \
+            or job.init_seed < 0:
+        raise UsageError(f"--init-seed must be an integer >= 0, got {job.init_seed!r}")
+    if isinstance(job.num_classes, bool) or int(job.num_classes) != job.num_classes \
+            or job.num_classes < 2:
+        raise UsageError(f"--classes must be an integer >= 2 (the loss-based proxies are "
+                         f"identically 0 with one class), got {job.num_classes!r}")
+    if job.width is not None:
+        space.check_width(job.width)
+    if not job.checkpoint_seconds >= 0:
+        raise UsageError(f"--checkpoint-seconds must be >= 0, got {job.checkpoint_seconds}")
+
+
+def _resume(previous: Path, settings: dict, proxies: list[str], ids, bench, fingerprint: str):
+    """The previous cache of this shard, refused unless it is the same scoring."""
+    old = ProxyCache(previous)
+    if canonical_settings(old.settings) != canonical_settings(settings) \
+            or old.proxies != proxies:
+        raise CacheError(f"{previous}: exists with other settings or proxies; delete it or "
+                         "choose another --out (nothing was overwritten)")
+    if not np.array_equal(old.ids, ids):
+        raise CacheError(f"{previous}: exists for another shard / id list; delete it or "
+                         "choose another --out")
+    try:
+        old.check_benchmark(bench)
+    except MismatchError as exc:
+        raise CacheMismatchError(f"{exc} — delete it to score {bench.path} (nothing was "
+                            "overwritten)") from None
+    recorded = {old.code_fingerprints.get(p) for p in proxies}
+    if recorded != {fingerprint}:
+        raise CacheMismatchError(f"{previous}: was scored by other code (code fingerprint "
+                            f"{sorted(map(str, recorded))[0][:19]}…, this code "
+                            f"{fingerprint[:19]}…); delete it to score again (nothing was "
+                            "overwritten)")
+    return old
+
+
 def score_shard(job: ScoreJob) -> Path:
     """Score one shard into ``job.out`` (resuming it if present); returns the path."""
+    import sys
+
     import torch
     from tqdm import tqdm
 
-    from ..proxies import resolve, score_network
+    from ..codedeps import stage_fingerprint
+    from ..proxies import PROXIES, resolve, score_network
 
     proxies = resolve(job.proxies)
     job.proxies = proxies
     bench = Benchmark(job.benchmark)
+    space = get_space(bench.space)
+    _check_job(job, space)
     ids = shard_ids(bench.ids, job.shard, job.ids)
     settings = job.settings(bench.space)
     width = settings["width"]
+    device = _device(job.device)
+    x, y = scoring_batch(job.cifar10, job.batch)
+    fingerprint = stage_fingerprint("score", space=bench.space, proxies=proxies)
     m = ids.size
+    if m:   # the network must build at this width (before any file is created)
+        try:
+            with torch.random.fork_rng(devices=[]):
+                space.build_network(bench, int(ids[0]), width, job.num_classes)
+        except Exception as exc:  # noqa: BLE001 - reported as a usage error
+            raise UsageError(f"--width {width}: cannot build the {bench.space} network of "
+                             f"architecture {int(ids[0])} ({type(exc).__name__}: {exc})") from None
     scores = {p: np.full(m, np.nan) for p in proxies}
     seconds = {p: np.full(m, np.nan) for p in proxies}
     status = {p: np.full(m, PENDING, dtype=np.int8) for p in proxies}
@@ -169,37 +237,31 @@ def score_shard(job: ScoreJob) -> Path:
     partial = partial_path(job.out)
     previous = partial if partial.exists() else job.out if job.out.exists() else None
     if previous is not None:
-        old = ProxyCache(previous)
-        if canonical_settings(old.settings) != canonical_settings(settings) \
-                or old.proxies != proxies:
-            raise CacheError(f"{previous}: exists with other settings or proxies; delete it "
-                             "or choose another --out (nothing was overwritten)")
-        if not np.array_equal(old.ids, ids):
-            raise CacheError(f"{previous}: exists for another shard / id list; delete it or "
-                             "choose another --out")
+        old = _resume(previous, settings, proxies, ids, bench, fingerprint)
         for p in proxies:
             _, sc, st = old.all_scores(p)
             scores[p][:], status[p][:] = sc, st
             seconds[p][:] = old.all_seconds(p)
             messages[p] = list(old.messages(p))
-    device = _device(job.device)
-    import sys
     print(f"zsnas score: {job.out.name}: {m} architectures, proxies {','.join(proxies)}, "
           f"device {_device_label(device)} (CUDA_VISIBLE_DEVICES="
           f"{os.environ.get('CUDA_VISIBLE_DEVICES', '')})", file=sys.stderr, flush=True)
-    x, y = scoring_batch(job.cifar10, job.batch)
     x, y = x.to(device), y.to(device)
     attrs = {"benchmark_file": bench.path.name,
-             "benchmark_checksum": str(bench.attrs.get("source_checksum", "")),
+             "benchmark_checksum": bench.content_checksum,
+             "benchmark_source_checksum": str(bench.attrs.get("source_checksum", "")),
+             "code_fingerprints": {p: fingerprint for p in proxies},
              "synthetic": bench.synthetic, "shards": [f"{job.shard[0]}/{job.shard[1]}"],
              "devices": [_device_label(device)]}
+    orientation = {p: PROXIES[p].higher_is_better for p in proxies}
 
     def save(path):
         write_cache(path, space=bench.space, ids=ids, proxies=proxies, scores=scores,
                     seconds=seconds, status=status, messages=messages, settings=settings,
-                    attrs=attrs)
+                    attrs=attrs, higher_is_better=orientation)
 
     todo = [k for k in range(m) if any(status[p][k] == PENDING for p in proxies)]
+    done_here = 0
     last = time.monotonic()
     bar = tqdm(total=m, initial=m - len(todo), unit="arch", desc=f"score {job.out.name}",
                disable=not job.progress, mininterval=1.0, smoothing=0.05)
@@ -209,7 +271,7 @@ def score_shard(job: ScoreJob) -> Path:
             seed = arch_seed(job.init_seed, arch_id)
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
-                model = build_network(bench, arch_id, width, job.num_classes)
+                model = space.build_network(bench, arch_id, width, job.num_classes)
             model = model.to(device).train()
             results = score_network(model, x, y, proxies, arch_seed=seed, shared=job.shared,
                                     consume=True)
@@ -221,12 +283,14 @@ def score_shard(job: ScoreJob) -> Path:
                     status[p][k], messages[p][k] = ERROR, r.error
                 else:
                     status[p][k] = OK if math.isfinite(r.value) else NONFINITE
+            done_here += 1
             bar.update()
             if time.monotonic() - last > job.checkpoint_seconds:
                 save(partial)
                 last = time.monotonic()
     except BaseException:
-        save(partial)  # keep what was computed; a rerun resumes from here
+        if done_here:
+            save(partial)  # keep what was computed; a rerun resumes from here
         raise
     finally:
         bar.close()
@@ -238,100 +302,3 @@ def score_shard(job: ScoreJob) -> Path:
 def partial_path(out: Path) -> Path:
     """Where an unfinished shard keeps its progress."""
     return out.with_name(out.name + ".partial")
-
-
-def _comparable(settings: dict) -> dict:
-    """Settings that must agree between merged caches (proxy versions compared per proxy)."""
-    return {k: v for k, v in settings.items() if k != "proxy_versions"}
-
-
-def merge_caches(shards: list[Path], out: Path, *, allow_incomplete: bool = False) -> Path:
-    """Join caches into one: shards of one split (same proxies, disjoint ids) and/or
-    caches of different proxies (e.g. one per shared-pass group) over the same ids.
-
-    Refuses caches whose space, benchmark or settings differ (naming the keys),
-    a proxy scored by two code versions, overlapping entries that disagree, and —
-    unless ``allow_incomplete`` — a split with missing shards or architectures
-    some proxy has not (successfully or non-finitely) scored.
-    """
-    if not shards:
-        raise ValueError("merge needs at least one shard")
-    caches = [ProxyCache(p) for p in shards]
-    first = caches[0]
-    versions: dict[str, object] = {}
-    for c in caches:
-        for what, a, b in (("space", first.space, c.space),
-                           ("benchmark", first.attrs.get("benchmark_checksum"),
-                            c.attrs.get("benchmark_checksum"))):
-            if a != b:
-                raise CacheError(f"cannot merge {c.path} with {first.path}: {what} differs "
-                                 f"({b!r} vs {a!r})")
-        mine, theirs = _comparable(c.settings), _comparable(first.settings)
-        if canonical_settings(mine) != canonical_settings(theirs):
-            keys = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
-            raise CacheError(f"cannot merge {c.path} with {first.path}: settings differ in "
-                             f"{keys}")
-        for proxy, version in c.settings.get("proxy_versions", {}).items():
-            if versions.setdefault(proxy, version) != version:
-                raise CacheError(f"cannot merge {c.path}: {proxy} was scored by code version "
-                                 f"{version!r} here and {versions[proxy]!r} elsewhere")
-    proxies = list(dict.fromkeys(p for c in caches for p in c.proxies))
-    ids = np.unique(np.concatenate([c.ids for c in caches]))
-    scores = {p: np.full(ids.size, np.nan) for p in proxies}
-    seconds = {p: np.full(ids.size, np.nan) for p in proxies}
-    status = {p: np.full(ids.size, PENDING, dtype=np.int8) for p in proxies}
-    messages = {p: [""] * ids.size for p in proxies}
-    for c in caches:
-        rows = np.searchsorted(ids, c.ids)
-        for p in c.proxies:
-            _, sc, st = c.all_scores(p)
-            done = st != PENDING
-            clash = done & (status[p][rows] != PENDING) & \
-                ~((scores[p][rows] == sc) | (np.isnan(scores[p][rows]) & np.isnan(sc)))
-            if np.any(clash):
-                raise CacheError(f"{c.path}: {p} scores of id(s) "
-                                 f"{c.ids[clash][:5].tolist()} disagree with another cache")
-            r = rows[done]
-            scores[p][r], status[p][r], seconds[p][r] = sc[done], st[done], c.all_seconds(p)[done]
-            for k in np.flatnonzero(done):
-                messages[p][rows[k]] = c.messages(p)[k]
-    shard_names = sorted({s for c in caches for s in _json_list(c.attrs.get("shards"))})
-    if not allow_incomplete:
-        by_split: dict[tuple, set] = {}
-        for c in caches:
-            for name in _json_list(c.attrs.get("shards")):
-                if "/" in str(name):
-                    i, n = str(name).split("/")
-                    by_split.setdefault((tuple(c.proxies), int(n)), set()).add(int(i))
-        for (group, n), have in sorted(by_split.items()):
-            missing = sorted(set(range(n)) - have)
-            if missing:
-                raise CacheError(f"missing shard(s) {missing} of {n} for {', '.join(group)} "
-                                 "(pass --allow-incomplete to merge anyway)")
-        for p in proxies:
-            pending = ids[status[p] == PENDING]
-            if pending.size:
-                raise CacheError(f"{p} not computed for {pending.size} architecture(s) "
-                                 f"(first ids {pending[:5].tolist()}); finish the shards or "
-                                 "pass --allow-incomplete")
-    settings = dict(first.settings)
-    settings["proxy_versions"] = {p: versions[p] for p in proxies if p in versions}
-    attrs = {"benchmark_file": first.attrs.get("benchmark_file", ""),
-             "benchmark_checksum": first.attrs.get("benchmark_checksum", ""),
-             "synthetic": bool(first.attrs.get("synthetic", False)),
-             "shards": shard_names,
-             "devices": sorted({d for c in caches for d in _json_list(c.attrs.get("devices"))})}
-    return write_cache(out, space=first.space, ids=ids, proxies=proxies, scores=scores,
-                       seconds=seconds, status=status, messages=messages,
-                       settings=settings, attrs=attrs)
-
-
-def _json_list(value) -> list:
-    import json
-    if value is None:
-        return []
-    try:
-        out = json.loads(value)
-    except (TypeError, ValueError):
-        return [str(value)]
-    return out if isinstance(out, list) else [out]

@@ -38,6 +38,7 @@ import weakref
 import numpy as np
 
 from ..benchmarks.store import MissingMetricError
+from ..errors import UsageError
 
 REPORTS = {"nb201": ("nb201-200-mean",), "nb101": ("nb101-108-mean", "nb101-max")}
 DEFAULT_REPORT = {space: names[0] for space, names in REPORTS.items()}
@@ -62,13 +63,13 @@ class Evaluator:
     def __init__(self, bench, *, fitness_budget: int = 12, fitness_trial: str = "random",
                  report: str | None = None):
         if bench.space not in REPORTS:
-            raise ValueError(f"{bench.path}: unknown search space {bench.space!r}")
+            raise UsageError(f"{bench.path}: unknown search space {bench.space!r}")
         report = DEFAULT_REPORT[bench.space] if report in (None, "default") else report
         if report not in REPORTS[bench.space]:
-            raise ValueError(f"unknown report {report!r} for {bench.space}; expected one of "
+            raise UsageError(f"unknown report {report!r} for {bench.space}; expected one of "
                              f"{REPORTS[bench.space]}")
         if fitness_trial not in FITNESS_TRIALS:
-            raise ValueError(f"unknown fitness trial {fitness_trial!r}; expected one of "
+            raise UsageError(f"unknown fitness trial {fitness_trial!r}; expected one of "
                              f"{FITNESS_TRIALS}")
         self.bench = bench
         self.space = bench.space
@@ -147,12 +148,29 @@ class Evaluator:
         return out
 
     # -------------------------------------------------------------------- time
+    @property
+    def time_known(self) -> bool:
+        """False when the benchmark stores no training time at all for the fitness
+        (e.g. a table taken from a paper): simulated times are then unknown (NaN)."""
+        bench = self.bench
+        budgets = [self.fitness_budget] if self.space == "nb201" else bench.budgets
+        for b in budgets:
+            try:
+                if np.any(~np.isnan(bench.metric("train_time", b))):
+                    return True
+            except MissingMetricError:
+                pass
+        return False
+
     def train_times(self, ids, trials) -> np.ndarray:
-        """Simulated training seconds of the trainings ``(ids[i], trials[i])``."""
+        """Simulated training seconds of the trainings ``(ids[i], trials[i])``; all NaN
+        when the benchmark stores no training times (:attr:`time_known`)."""
         ids = np.asarray(ids, dtype=np.int64)
         trials = np.asarray(trials, dtype=np.int64)
         if ids.size == 0:
             return np.zeros(0)
+        if not self.time_known:
+            return np.full(ids.size, np.nan)
         bench = self.bench
         rows = bench.rows(ids)
         if self.space == "nb201":

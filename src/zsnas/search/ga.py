@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import UsageError
+
 REGULARIZE = ("oldest", "lowest", "highest")
 
 #: P, S, C and how cycles / children follow from C / P when not given explicitly.
@@ -41,7 +43,7 @@ def resolve_sizes(preset: str = "gea", *, P=None, S=None, C=None, cycles=None,
     """P, S, C, cycles, children of ``preset`` with explicit overrides applied
     (cycles / children default to the preset's rule applied to the final C / P)."""
     if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; expected one of {tuple(PRESETS)}")
+        raise UsageError(f"unknown preset {preset!r}; expected one of {tuple(PRESETS)}")
     p = PRESETS[preset]
     P = p["P"] if P is None else int(P)
     S = p["S"] if S is None else int(S)
@@ -98,7 +100,7 @@ def remove_victim(pop_ids: list, pop_fit: list, regularize: str) -> None:
     elif regularize == "highest":
         k = int(np.argmax(pop_fit))
     else:
-        raise ValueError(f"unknown regularize {regularize!r}; expected one of {REGULARIZE}")
+        raise UsageError(f"unknown regularize {regularize!r}; expected one of {REGULARIZE}")
     del pop_ids[k]
     del pop_fit[k]
 
@@ -109,7 +111,7 @@ def evolve(adapter, evaluator, scorer, rng: np.random.Generator, *, P: int, S: i
     trains (fitness look-up)."""
     check_sizes(P=P, S=S, C=C, cycles=cycles, children=children, regularize=regularize)
     if C < P:
-        raise ValueError(f"C ({C}) must be at least P ({P}): the population is the best P "
+        raise UsageError(f"C ({C}) must be at least P ({P}): the population is the best P "
                          "of the C initial architectures")
     trace = Trace()
     stats = trace.stats
@@ -147,9 +149,9 @@ def check_sizes(*, P, S, C, cycles, children, regularize):
     for name, value, low in (("P", P, 1), ("S", S, 1), ("C", C, 0), ("cycles", cycles, 0),
                              ("children", children, 1)):
         if int(value) != value or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+            raise UsageError(f"{name} must be an integer >= {low}, got {value!r}")
     if regularize not in REGULARIZE:
-        raise ValueError(f"unknown regularize {regularize!r}; expected one of {REGULARIZE}")
+        raise UsageError(f"unknown regularize {regularize!r}; expected one of {REGULARIZE}")
 
 
 __all__ = ["PRESETS", "REGULARIZE", "Trace", "check_sizes", "evolve", "remove_victim", "resolve_sizes", "tournament_parent"]

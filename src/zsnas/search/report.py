@@ -110,6 +110,7 @@ def build_record(settings: dict, trace, evaluator, scorer, adapter) -> dict:
         "search_time": float(train.sum() + proxy.sum()),
         "train_time": float(train.sum()),
         "proxy_time": float(proxy.sum()),
+        "train_time_known": bool(evaluator.time_known),
         "mutation_fallbacks": int(trace.stats["mutation_fallbacks"]),
         "mutation_redraws": int(trace.stats["mutation_redraws"]),
         "population": [int(i) for i in trace.population],

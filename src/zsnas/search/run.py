@@ -19,9 +19,11 @@ Record (keys sorted when written; NaN / ±inf written as null)::
                   children, regularize, fitness_budget, fitness_trial
                   ('random'|'mean'), report ('nb201-200-mean'|'nb101-108-mean'|
                   'nb101-max'), mutation ('gea'|'uniform'|'paper'), mutation_tries,
-                  benchmark (file name), benchmark_checksum (source checksum),
-                  synthetic (bool), cache (file name or null), cache_settings
-                  (dict or null), score_source ('cache'|'oracle'|'seeded-rng'|null),
+                  benchmark (file name), benchmark_checksum (the benchmark's
+                  content checksum), benchmark_source_checksum, synthetic (bool),
+                  cache (file name or null), cache_settings (dict or null),
+                  score_source ('cache'|'oracle'|'seeded-rng'|null),
+                  code_fingerprint (of the search code, zsnas.codedeps),
                   zsnas_version},
      "final": {id, encoding (NB201 arch string / NB101 module hash), fitness,
                accuracy (the reported accuracy), accuracies (every report variant
@@ -35,7 +37,8 @@ Record (keys sorted when written; NaN / ±inf written as null)::
      "curve_fitness": [its fitness: best-so-far, non-decreasing],
      "curve_search_time": [cumulative simulated seconds at each curve point],
      "search_time": train_time + proxy_time, "train_time", "proxy_time"
-               (simulated seconds; see zsnas.search.report),
+               (simulated seconds; see zsnas.search.report; null when the
+               benchmark stores no training times: "train_time_known": false),
      "mutation_fallbacks": children replaced by a random architecture,
      "mutation_redraws": extra mutation draws (zsnas.search.space_adapter),
      "population": final population ids, oldest first ([] for random search),
@@ -57,6 +60,8 @@ import numpy as np
 
 from .. import __version__
 from ..benchmarks.store import Benchmark
+from ..codedeps import stage_fingerprint
+from ..errors import UsageError
 from . import baselines
 from .fitness import Evaluator
 from .ga import evolve, resolve_sizes
@@ -91,9 +96,9 @@ def run_search(bench, cache=None, *, seed: int, proxy: str | None = None,
         bench = Benchmark(bench)
     cache = _load_cache(cache)
     if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}; expected one of {STRATEGIES}")
+        raise UsageError(f"unknown strategy {strategy!r}; expected one of {STRATEGIES}")
     if isinstance(seed, bool) or int(seed) != seed or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        raise UsageError(f"--seed must be an integer >= 0, got {seed!r}")
     seed = int(seed)
     sizes = resolve_sizes(preset, P=P, S=S, C=C, cycles=cycles, children=children)
     evaluator = Evaluator(bench, fitness_budget=fitness_budget, fitness_trial=fitness_trial,
@@ -104,14 +109,15 @@ def run_search(bench, cache=None, *, seed: int, proxy: str | None = None,
     uses_cache = strategy == "gea" or (strategy == "random-score" and cache is not None)
     if uses_cache:
         if cache is None:
-            raise ValueError(f"strategy {strategy!r} needs a proxy cache (--cache)")
-        if cache.space != bench.space:
-            raise ValueError(f"{cache.path} scores {cache.space} architectures but "
-                             f"{bench.path} is a {bench.space} benchmark")
+            raise UsageError(f"strategy {strategy!r} needs a proxy cache (--cache)")
+        cache.check_benchmark(bench)
+    elif proxy:
+        raise UsageError(f"--proxy is only for strategy 'gea' (strategy {strategy!r} has no "
+                         "proxy)")
     scorer = None
     if strategy == "gea":
         if not proxy:
-            raise ValueError("strategy 'gea' needs a proxy name (--proxy)")
+            raise UsageError("strategy 'gea' needs a proxy name (--proxy)")
         scorer = CacheScorer(cache, proxy)
     elif strategy == "oracle":
         scorer = baselines.oracle_scorer(evaluator)
@@ -140,11 +146,13 @@ def run_search(bench, cache=None, *, seed: int, proxy: str | None = None,
         "report": evaluator.report_name, "mutation": mutation,
         "mutation_tries": adapter.tries,
         "benchmark": bench.path.name,
-        "benchmark_checksum": bench.attrs.get("source_checksum"),
+        "benchmark_checksum": bench.content_checksum,
+        "benchmark_source_checksum": bench.attrs.get("source_checksum"),
         "synthetic": bool(bench.synthetic),
         "cache": cache.path.name if score_cache else None,
         "cache_settings": cache.settings if score_cache else None,
         "score_source": scorer.source if scorer is not None else None,
+        "code_fingerprint": stage_fingerprint("search", space=bench.space),
         "zsnas_version": __version__,
     }
     return build_record(settings, trace, evaluator, scorer, adapter)

@@ -7,7 +7,9 @@ maximum). :meth:`seconds` gives the simulated cost of the calls made, asked
 once per run over all calls.
 
 - :class:`CacheScorer`: a zero-cost proxy column of a
-  :class:`~zsnas.scoring.cache.ProxyCache`. A missing, pending or failed score
+  :class:`~zsnas.scoring.cache.ProxyCache`, turned so that higher = better
+  (a lower-is-better proxy, as recorded in the cache, is ranked by its
+  negative). A missing, pending or failed score
   raises :class:`~zsnas.scoring.cache.MissingScoreError` naming the
   architectures — never a silent fallback.
 - :class:`OracleScorer`: the true reported accuracy (upper-bound control).
@@ -22,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..scoring.cache import ERROR, PENDING
+from ..errors import UsageError
 
 
 def _selection(raw: np.ndarray) -> np.ndarray:
@@ -35,7 +38,7 @@ class CacheScorer:
 
     def __init__(self, cache, proxy: str):
         if proxy not in cache.proxies:
-            raise ValueError(f"{cache.path}: unknown proxy {proxy!r}; this cache holds "
+            raise UsageError(f"{cache.path}: unknown proxy {proxy!r}; this cache holds "
                              f"{', '.join(cache.proxies) or 'no proxies'}")
         self.cache = cache
         self.proxy = proxy
@@ -48,7 +51,7 @@ class CacheScorer:
         if np.any((status == PENDING) | (status == ERROR)):
             self.cache.scores(ids, self.proxy)       # raises, naming the ids
         raw = self._raw[rows]
-        return _selection(raw), raw
+        return _selection(self.cache.oriented(raw, self.proxy)), raw
 
     def seconds(self, ids) -> np.ndarray:
         ids = np.asarray(ids, dtype=np.int64)

@@ -14,11 +14,10 @@ and ``nasbench/lib/graph_util.py``):
   and checks validity like ``NASBench._check_spec`` (SPEC §3.1);
 - :func:`graph_hash` is the iterated-MD5 fingerprint ``hash_module`` that keys
   the dataset (SPEC §3.3); isomorphic cells hash equal;
-- :func:`random_spec` / :func:`mutate_paper` are the NB101 paper's sampler and
-  mutation (nasbench colab, SPEC §3.6);
-- :func:`mutate_gea` is GEA's single-edge-flip mutation (SPEC §3.5).
-
-All randomness comes from an explicitly passed :class:`numpy.random.Generator`.
+- sampling and mutation (the NB101 paper's sampler and mutation, GEA's
+  single-edge flip) live in :mod:`.nb101_evolution`, the network in
+  :mod:`zsnas.networks.nb101`; this module holds the encoding and registers
+  the space.
 """
 
 from __future__ import annotations
@@ -30,6 +29,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .base import SearchSpace, register
+
 __all__ = [
     "INPUT",
     "OUTPUT",
@@ -40,9 +41,9 @@ __all__ = [
     "ModelSpec",
     "prune",
     "graph_hash",
-    "random_spec",
-    "mutate_paper",
-    "mutate_gea",
+    "OP_CODES",
+    "NB101Archs",
+    "SPACE",
 ]
 
 INPUT = "input"
@@ -54,6 +55,10 @@ MAX_EDGES = 9
 NUM_ARCHS = 423624
 
 _OP_INDEX = {op: i for i, op in enumerate(OPS)}
+#: Vertex label codes of the hash and of the benchmark file's ``/archs/ops``.
+OP_CODES = {INPUT: -1, OUTPUT: -2, **_OP_INDEX}
+#: ``/archs/ops`` padding beyond a cell's vertices.
+PAD_CODE = -3
 
 
 # --------------------------------------------------------------------------
@@ -374,113 +379,63 @@ class ModelSpec:
 
 
 # --------------------------------------------------------------------------
-# Sampling and mutation
+# The benchmark file's /archs columns, and the registered space
 # --------------------------------------------------------------------------
 
-def random_spec(rng: np.random.Generator) -> ModelSpec:
-    """NB101 paper / nasbench-colab random sampler (SPEC §3.6).
-
-    Repeat: matrix = iid uniform{0,1} 7x7 entries, keep the strict upper
-    triangle; interior ops iid uniform over :data:`OPS`; ops[0] = input,
-    ops[6] = output — until :meth:`ModelSpec.is_valid`.  Note that this is not
-    uniform over the 423,624 unique cells.
-    """
-    n = MAX_VERTICES
-    while True:
-        matrix = np.triu(rng.integers(0, 2, size=(n, n)), 1)
-        interior = rng.integers(0, len(OPS), size=n - 2)
-        ops = [INPUT] + [OPS[i] for i in interior] + [OUTPUT]
-        spec = ModelSpec(matrix, ops)
-        if spec.is_valid():
-            return spec
+_LABELS = {code: label for label, code in OP_CODES.items()}
 
 
-def mutate_paper(
-    spec: ModelSpec,
-    rng: np.random.Generator,
-    mutation_rate: float = 1.0,
-    *,
-    max_tries: int = 100_000,
-) -> ModelSpec:
-    """NB101 paper / nasbench-colab ``mutate_spec`` (SPEC §3.6).
+class NB101Archs:
+    """The ``/archs`` columns of an NB101 benchmark file: ``hash`` |S32 (n,),
+    ``num_vertices`` uint8 (n,), ``adjacency`` uint8 (n, 7, 7) zero padded and
+    ``ops`` int8 (n, 7) hash labels (:data:`OP_CODES`, :data:`PAD_CODE` padding)."""
 
-    Repeat: start from ``spec.original_matrix`` / ``original_ops``; flip each
-    strictly-upper-triangular entry independently with probability
-    ``mutation_rate / 7``; for each interior vertex, with probability
-    ``mutation_rate / 5`` replace its op by a uniformly chosen *different* op;
-    until the child is valid.
+    columns = ("hash", "num_vertices", "adjacency", "ops")
 
-    Departures from the colab: we additionally require the child's hash to
-    differ from the parent's (a functionally identical child is redrawn), and
-    the loop works on the parent's original size (the colab assumes 7x7; a
-    parent built from a stored, smaller matrix cannot grow).  RuntimeError
-    after ``max_tries`` draws (e.g. the 2-vertex cell has no valid neighbour).
-    """
-    parent_hash = spec.hash_spec()
-    base = np.asarray(spec.original_matrix).tolist()
-    base_ops = list(spec.original_ops)
-    n = len(base)
-    edge_p = mutation_rate / MAX_VERTICES
-    op_p = mutation_rate / (MAX_VERTICES - 2)
-    iu = [(i, j) for i in range(n - 1) for j in range(i + 1, n)]
-    for _ in range(max_tries):
-        rows = [list(r) for r in base]
-        flips = rng.random(len(iu)) < edge_p
-        for (i, j), f in zip(iu, flips):
-            if f:
-                rows[i][j] = 1 - rows[i][j]
-        ops = list(base_ops)
-        op_draws = rng.random(max(n - 2, 0))
-        for k, u in enumerate(op_draws, start=1):
-            if u < op_p:
-                choices = [o for o in OPS if o != ops[k]]
-                ops[k] = choices[int(rng.integers(len(choices)))]
-        child = ModelSpec(rows, ops)
-        if child.is_valid() and child.hash_spec() != parent_hash:
-            return child
-    raise RuntimeError(f"mutate_paper: no valid distinct child after {max_tries} draws")
+    def __init__(self, group, n: int):
+        self.hashes = group["hash"][()]
+        self.num_vertices = group["num_vertices"][()]
+        self.adjacency = group["adjacency"][()]
+        self.op_codes = group["ops"][()]
+        shapes = {"hash": (n,), "num_vertices": (n,), "adjacency": (n, MAX_VERTICES, MAX_VERTICES),
+                  "ops": (n, MAX_VERTICES)}
+        for name, arr in zip(self.columns, (self.hashes, self.num_vertices, self.adjacency,
+                                            self.op_codes)):
+            if arr.shape != shapes[name]:
+                raise ValueError(f"/archs/{name} has shape {arr.shape}, expected {shapes[name]}")
+
+    def encoding(self, row: int) -> str:
+        return self.hashes[row].decode()
+
+    def module_hash(self, row: int) -> str:
+        return self.hashes[row].decode()
+
+    def spec(self, row: int) -> tuple[np.ndarray, list[str]]:
+        v = int(self.num_vertices[row])
+        ops = [_LABELS[int(o)] for o in self.op_codes[row, :v]]
+        return self.adjacency[row, :v, :v].astype(np.int64), ops
+
+    def ops(self, row: int) -> list[str]:
+        return self.spec(row)[1]
+
+    def keys(self, ids) -> dict:
+        return {h.decode(): int(i) for h, i in zip(self.hashes, ids)}
+
+    @staticmethod
+    def key(encoding):
+        return encoding
 
 
-def mutate_gea(
-    spec: ModelSpec,
-    rng: np.random.Generator,
-    contains: Callable[[str], bool],
-) -> ModelSpec | None:
-    """GEA's NB101 mutation: the first single-edge flip that lands in the benchmark.
+def check_encoding(text: str) -> None:
+    """Raise ValueError unless ``text`` is an NB101 module hash (32 hex digits)."""
+    if not (isinstance(text, str) and len(text) == 32
+            and all(c in "0123456789abcdef" for c in text)):
+        raise ValueError(f"{text!r} is not an NB101 module hash (32 lower-case hex digits)")
 
-    Rule (SPEC §3.5): on the parent's stored (pruned) matrix, shuffle the
-    strictly-upper-triangular coordinates ``(i, j)`` with ``rng``; for each,
-    flip the bit (0 <-> 1), build ``ModelSpec(new, ops)`` (which prunes) and
-    return the first child whose hash satisfies ``contains(hash)`` (the caller
-    passes membership in the benchmark).  Ops never change; the vertex count
-    can only stay or shrink.
 
-    Departures from GEA's code:
-
-    - invalid children (no input->output path, > 9 edges, ...) are skipped
-      explicitly (GEA swallowed the exception / missed the dataset lookup);
-    - a child whose hash equals the parent's (e.g. flipping an edge that is
-      then pruned away) is skipped, so the child always differs from the
-      parent;
-    - if no flip is a member, GEA returned ``None`` as an index and
-      ``searchspace[None]`` silently yielded the **first** dataset entry; we
-      return ``None`` and let the caller decide.
-    """
-    if not spec.valid_spec:
-        raise ValueError("mutate_gea: parent spec is invalid")
-    parent_hash = spec.hash_spec()
-    base = spec.matrix.tolist()
-    ops = list(spec.ops)
-    n = len(base)
-    coords = [(i, j) for i in range(n - 1) for j in range(i + 1, n)]
-    for k in rng.permutation(len(coords)):
-        i, j = coords[k]
-        rows = [list(r) for r in base]
-        rows[i][j] = 1 - rows[i][j]
-        child = ModelSpec(rows, ops)
-        if not child.is_valid():
-            continue
-        h = child.hash_spec()
-        if h != parent_hash and contains(h):
-            return child
-    return None
+SPACE = register(SearchSpace(
+    name="nb101", label="NAS-Bench-101", size=NUM_ARCHS,
+    network="zsnas.networks.nb101:build_for_benchmark", network_name="nb101-3x3",
+    default_width=128, min_width=5,   # the widest cell feeds 5 vertices into the output
+    evolution="zsnas.spaces.nb101_evolution:NB101Adapter", mutations=("gea", "paper"),
+    read_archs=NB101Archs, check_encoding=check_encoding, module=__name__))

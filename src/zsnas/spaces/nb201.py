@@ -20,7 +20,9 @@ edge order and op indices (SPEC §2.1).
 The index <-> string order of the benchmark is *not* defined here: it is the
 order of ``meta_archs`` in the benchmark file (SPEC §2.5).
 
-All random functions take an explicit ``numpy.random.Generator``.
+Sampling and mutation live in :mod:`.nb201_evolution` (the search's part of
+the space), the network in :mod:`zsnas.networks.nb201` (the scoring part);
+this module holds the encoding and registers the space.
 """
 
 from __future__ import annotations
@@ -29,19 +31,20 @@ from typing import Sequence
 
 import numpy as np
 
+from .base import SearchSpace, register
+
 __all__ = [
     "OPS",
     "EDGES",
     "NUM_EDGES",
     "NUM_OPS",
     "NUM_ARCHS",
-    "EDGE_PROBS_GEA",
     "parse_arch",
     "arch_str",
     "to_matrix",
     "is_connected",
-    "random_ops",
-    "mutate",
+    "NB201Archs",
+    "SPACE",
 ]
 
 #: Canonical op list (AutoDL ``NAS_BENCH_201`` order, SPEC §2.1); index = op id.
@@ -58,11 +61,6 @@ _OP_INDEX = {name: i for i, name in enumerate(OPS)}
 _EDGES_BY_NODE: tuple[tuple[int, ...], ...] = tuple(
     tuple(e for e, (_, dst) in enumerate(EDGES) if dst == node) for node in range(1, NUM_NODES)
 )
-
-#: Edge probabilities of GEA's / AutoDL regularized-EA mutation (SPEC §2.6):
-#: target node uniform over {1, 2, 3}, then an incoming edge uniform.
-EDGE_PROBS_GEA: np.ndarray = np.array([1 / 3, 1 / 6, 1 / 6, 1 / 9, 1 / 9, 1 / 9])
-
 
 def _check_ops(ops: Sequence[int]) -> tuple[int, ...]:
     """Validate an op tuple (6 ints in ``range(5)``) and return it as a tuple."""
@@ -149,31 +147,54 @@ def is_connected(ops: Sequence[int]) -> bool:
     return NUM_NODES - 1 in reached
 
 
-def random_ops(rng: np.random.Generator) -> tuple[int, ...]:
-    """Uniform random cell: each edge op uniform over the 5 ops (= uniform over 15,625 archs, SPEC §2.6)."""
-    return tuple(int(o) for o in rng.integers(0, NUM_OPS, size=NUM_EDGES))
+# --------------------------------------------------------------------------
+# The benchmark file's /archs columns, and the registered space
+# --------------------------------------------------------------------------
+
+class NB201Archs:
+    """The ``/archs`` columns of an NB201 benchmark file: ``ops`` uint8 (n, 6) in
+    ``EDGES`` order and ``arch_str`` (utf-8), both in ``/archs/id`` order."""
+
+    columns = ("ops", "arch_str")
+
+    def __init__(self, group, n: int):
+        self.op_rows = group["ops"][()]
+        self.strings = [s.decode() if isinstance(s, bytes) else str(s)
+                        for s in group["arch_str"][()]]
+        if self.op_rows.shape != (n, NUM_EDGES) or len(self.strings) != n:
+            raise ValueError(f"/archs/ops has shape {self.op_rows.shape} and /archs/arch_str "
+                             f"{len(self.strings)} rows; expected ({n}, {NUM_EDGES}) and {n}")
+
+    def encoding(self, row: int) -> str:
+        return self.strings[row]
+
+    def ops(self, row: int) -> tuple[int, ...]:
+        return tuple(int(o) for o in self.op_rows[row])
+
+    def arch_str(self, row: int) -> str:
+        return self.strings[row]
+
+    def keys(self, ids) -> dict:
+        """Every encoding form -> id (arch string and op tuple)."""
+        index = {s: int(i) for s, i in zip(self.strings, ids)}
+        index.update({tuple(int(o) for o in ops): int(i) for ops, i in zip(self.op_rows, ids)})
+        return index
+
+    @staticmethod
+    def key(encoding):
+        if isinstance(encoding, (list, tuple, np.ndarray)):
+            return tuple(int(o) for o in encoding)
+        return encoding
 
 
-def mutate(ops: Sequence[int], rng: np.random.Generator, edges: str = "gea") -> tuple[int, ...]:
-    """Change the op of exactly one edge to one of the 4 other ops (uniformly).
+def check_encoding(text: str) -> None:
+    """Raise ValueError unless ``text`` is an NB201 arch string."""
+    parse_arch(text)
 
-    ``edges="gea"``: GEA / AutoDL regularized-EA scheme (SPEC §2.6): pick a
-    target node uniformly from {1, 2, 3}, then one of its incoming edges
-    uniformly (edge probabilities ``EDGE_PROBS_GEA``).
-    ``edges="uniform"``: NASLib scheme, edge uniform over the 6 edges.
-    """
-    ops = _check_ops(ops)
-    if edges == "gea":
-        node_edges = _EDGES_BY_NODE[int(rng.integers(0, NUM_NODES - 1))]
-        edge = node_edges[int(rng.integers(0, len(node_edges)))]
-    elif edges == "uniform":
-        edge = int(rng.integers(0, NUM_EDGES))
-    else:
-        raise ValueError(f"unknown mutation edge scheme {edges!r}; expected 'gea' or 'uniform'")
-    # Uniform over the 4 other ops (equivalent to GEA's redraw-until-different).
-    new_op = int(rng.integers(0, NUM_OPS - 1))
-    if new_op >= ops[edge]:
-        new_op += 1
-    child = list(ops)
-    child[edge] = new_op
-    return tuple(child)
+
+SPACE = register(SearchSpace(
+    name="nb201", label="NAS-Bench-201", size=NUM_ARCHS,
+    network="zsnas.networks.nb201:build_for_benchmark", network_name="nb201-tinynetwork-N5",
+    default_width=16, min_width=1,
+    evolution="zsnas.spaces.nb201_evolution:NB201Adapter", mutations=("gea", "uniform"),
+    read_archs=NB201Archs, check_encoding=check_encoding, module=__name__))

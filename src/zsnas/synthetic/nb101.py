@@ -26,7 +26,8 @@ import numpy as np
 
 from ..benchmarks.nb101_record import Evaluation, encode_model_metrics, encode_record
 from ..benchmarks.tfrecord import frame
-from ..spaces.nb101 import ModelSpec, random_spec
+from ..spaces.nb101 import ModelSpec
+from ..spaces.nb101_evolution import random_spec
 from .accuracy_model import accuracy_curve, nb101_quality, rng_for
 
 BUDGETS = (4, 12, 36, 108)
@@ -56,16 +57,25 @@ def _params(spec: ModelSpec) -> int:
                + 20_000 * int(np.asarray(spec.matrix).sum()))
 
 
-SYNTHETIC_MARK = "synthetic:zsnas"  # checkpoint_path of the final evaluation
+SYNTHETIC_MARK = "synthetic:zsnas"  # prefix of the final evaluation's checkpoint_path
+
+
+def synthetic_mark(n_archs: int | None) -> str:
+    """``synthetic:zsnas:archs=N``: flags the file synthetic and tells the converter how
+    many architectures the whole (synthetic) source holds, so an incomplete copy of it
+    is detected exactly like an incomplete real file."""
+    return SYNTHETIC_MARK if n_archs is None else f"{SYNTHETIC_MARK}:archs={int(n_archs)}"
 
 
 def cell_records(module_hash: str, spec: ModelSpec, index: int, seed: int,
-                 budgets=BUDGETS, trials: int = TRIALS):
+                 budgets=BUDGETS, trials: int = TRIALS, n_archs: int | None = None):
     """Yield the tfrecord payloads of one cell (all budgets × trials).
 
-    The final evaluation's ``checkpoint_path`` is :data:`SYNTHETIC_MARK`, a
-    legal value of that string field by which converters flag the file synthetic.
+    The final evaluation's ``checkpoint_path`` is :func:`synthetic_mark` of
+    ``n_archs``, a legal value of that string field by which converters flag the
+    file synthetic.
     """
+    mark = synthetic_mark(n_archs)
     quality = nb101_quality(spec.matrix, spec.ops)
     params = _params(spec)
     rng = rng_for(seed, index)
@@ -81,7 +91,7 @@ def cell_records(module_hash: str, spec: ModelSpec, index: int, seed: int,
                     accuracy_curve(quality, e, 108, 99.0, rng, 0.4) / 100.0,
                     accuracy_curve(quality, e, 108, 95.0, rng, 0.4) / 100.0,
                     accuracy_curve(quality, e, 108, 94.5, rng, 0.4) / 100.0,
-                    SYNTHETIC_MARK if frac == 1.0 else ""))
+                    mark if frac == 1.0 else ""))
             metrics = encode_model_metrics(evals, params, time_per_epoch * epochs * 1.05)
             yield _with(head, epochs, metrics)
 
@@ -114,7 +124,7 @@ def write_nb101_tfrecord(path: str | os.PathLike, n_archs: int = 20, *, seed: in
             else:
                 spec = pool[i % len(pool)]
                 h = hashlib.md5(f"synthetic-nb101-{seed}-{i}".encode()).hexdigest()
-            for payload in cell_records(h, spec, i, seed, budgets, trials):
+            for payload in cell_records(h, spec, i, seed, budgets, trials, n_archs):
                 fh.write(frame(payload))
     os.replace(tmp, path)
     return path

@@ -64,7 +64,8 @@ def nb201_table_benchmark(folder: str | os.PathLike, n: int | None = None, *, se
 def closed_nb101_cells(n: int, seed: int = 0, n_seeds: int = 8) -> list:
     """``n`` distinct NB101 ModelSpecs: ``n_seeds`` sampled cells, then their
     single-edge-flip neighbours breadth first."""
-    from ..spaces.nb101 import ModelSpec, random_spec
+    from ..spaces.nb101 import ModelSpec
+    from ..spaces.nb101_evolution import random_spec
 
     rng = np.random.default_rng([seed, 101])
     cells: dict[str, object] = {}
@@ -160,7 +161,8 @@ def synthetic_cache(bench, path: str | os.PathLike, *, proxies=PROXIES, seed: in
     return write_cache(path, space=bench.space, ids=ids, proxies=proxies, scores=scores,
                        seconds=seconds, status=status,
                        settings={"synthetic": True, "seed": int(seed)},
-                       attrs={"synthetic": True, "benchmark_file": bench.path.name})
+                       attrs={"synthetic": True, "benchmark_file": bench.path.name,
+                              "benchmark_checksum": bench.content_checksum})
 
 
 __all__ = [
