@@ -184,6 +184,13 @@ def test_query_api_change_reruns_readers_not_converters(demo):
     assert len(jobs["search_gea"]) + len(jobs["search_baseline"]) == 2 * 10 * 4
 
 
+def test_merge_change_reruns_merges_and_what_reads_them(demo):
+    jobs = edit_and_plan(demo, "scoring/merge.py", "\n_EDITED = 1\n")
+    assert "score" not in jobs and "convert" not in jobs and len(jobs["merge"]) == 2
+    assert set(by_rule(jobs, "search_gea", "proxy")) == GEA
+    assert set(by_rule(jobs, "search_baseline", "strategy")) == {"random-score"}
+
+
 def test_search_change_reruns_searches_only(demo):
     jobs = edit_and_plan(demo, "search/ga.py", "\n_EDITED = 1\n")
     assert set(jobs) == {"search_gea", "search_baseline", "analyse", "all"}

@@ -47,7 +47,7 @@ def run(args) -> int:
         value = getattr(args, dest)
         if value not in (None, False) and args.kind not in kinds:
             raise UsageError(f"{option} only applies to 'convert {' / '.join(kinds)}'")
-    check_output(args.out, inputs=[args.source])
+    check_output(args.out, inputs=[args.source], option="OUT")
     options = {"synthetic": args.synthetic}
     if args.kind == "table":
         options["space"] = args.space

@@ -37,7 +37,7 @@ def run(args) -> int:
         raise UsageError(f"-n {n}: at most {_MAX_N[args.kind]:,} for {args.kind}")
     if args.tar and args.kind != "nats":
         raise UsageError("--tar only applies to 'synth nats'")
-    out = check_output(Path(args.out), folder=args.kind == "nats")
+    out = check_output(Path(args.out), option="OUT", folder=args.kind == "nats")
     writer = resolve_ref(writer_ref(args.kind))
     if args.kind == "nats":
         path = writer(out, n, seed=args.seed, tar=args.tar, workers=2)
