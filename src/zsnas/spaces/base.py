@@ -24,13 +24,10 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import UsageError
+from ..registry import Registry, calling_module
 
 #: The spaces that ship with zsnas, imported (and so registered) on first lookup.
 BUILTIN_SPACES = ("zsnas.spaces.nb201", "zsnas.spaces.nb101")
-
-_REGISTRY: dict[str, "SearchSpace"] = {}
-_builtins_loaded = False
-
 
 class UnknownSpaceError(UsageError):
     """A space name that no registered search space has."""
@@ -106,53 +103,35 @@ class SearchSpace:
         return int(width)
 
 
+SPACES: Registry[SearchSpace] = Registry("search space", BUILTIN_SPACES, UnknownSpaceError)
+
+
 def register(space: SearchSpace, *, replace: bool = False) -> SearchSpace:
     """Add ``space`` to the registry (under ``space.name``) and return it."""
-    if not space.name or not space.name.replace("_", "").replace("-", "").isalnum():
-        raise ValueError(f"register: invalid space name {space.name!r}")
-    if space.name in _REGISTRY and not replace:
-        raise ValueError(f"search space {space.name!r} is already registered")
     if not space.mutations:
         raise ValueError(f"register({space.name!r}): a space needs at least one mutation")
     if not space.module:   # the calling module is the space's own
-        import sys
-        object.__setattr__(space, "module", sys._getframe(1).f_globals.get("__name__", ""))
-    _REGISTRY[space.name] = space
-    return space
+        object.__setattr__(space, "module", calling_module())
+    return SPACES.register(space, replace=replace)
 
 
 def unregister(name: str) -> SearchSpace:
     """Remove and return a registered space (KeyError if absent)."""
-    return _REGISTRY.pop(name)
-
-
-def _load_builtins() -> None:
-    global _builtins_loaded
-    if not _builtins_loaded:
-        _builtins_loaded = True
-        for name in BUILTIN_SPACES:
-            importlib.import_module(name)
+    return SPACES.unregister(name)
 
 
 def space_names() -> tuple[str, ...]:
     """Names of every registered space (built-ins first, in registration order)."""
-    _load_builtins()
-    return tuple(_REGISTRY)
+    return SPACES.names()
 
 
 def get_space(name: str) -> SearchSpace:
     """The registered space ``name``; :class:`UnknownSpaceError` names the known ones."""
-    _load_builtins()
-    try:
-        return _REGISTRY[str(name)]
-    except KeyError:
-        raise UnknownSpaceError(f"unknown search space {name!r}; known: "
-                                f"{', '.join(_REGISTRY)}") from None
+    return SPACES.get(name)
 
 
 def is_space(name) -> bool:
-    _load_builtins()
-    return isinstance(name, str) and name in _REGISTRY
+    return name in SPACES
 
 
 # --------------------------------------------------------------------------
@@ -202,6 +181,6 @@ class SpaceAdapter:
         raise NotImplementedError
 
 
-__all__ = ["BUILTIN_SPACES", "SearchSpace", "SpaceAdapter", "UnknownSpaceError", "get_space",
+__all__ = ["BUILTIN_SPACES", "SPACES", "SearchSpace", "SpaceAdapter", "UnknownSpaceError", "get_space",
            "is_space", "new_stats", "ref_module", "register", "resolve_ref", "space_names",
            "unregister"]
