@@ -203,7 +203,7 @@ def test_stats_degenerate_cases_give_notes_not_crashes(tmp_path):
     for m in ("grad_norm", "snip", "synflow"):
         write_group_runs(tmp_path, "nb101", m, [90.0, 90.0, 90.0])
     write_group_runs(tmp_path, "nb101", "random", [88.0, 89.0], strategy="random")
-    results = {r.space: r for r in zstats.run_stats(load_runs([tmp_path]))}
+    results = {r.bench.split("/")[0]: r for r in zstats.run_stats(load_runs([tmp_path]))}
     assert "only 1 proxy method" in results["nb201"].notes[0]
     assert not results["nb201"].tests
     nb101 = results["nb101"]
@@ -238,7 +238,7 @@ def test_ci_half_width():
     # t_{0.975, 3} = 3.182446305 (t table)
     assert t_halfwidth(s, 4) == pytest.approx(3.182446305 * s / 2, rel=1e-8)
     assert math.isnan(t_halfwidth(1.0, 1))
-    curves = pd.DataFrame({"space": "nb201", "method": "snip", "seed": [0, 1, 2, 3],
+    curves = pd.DataFrame({"bench": "nb201/cifar10", "method": "snip", "seed": [0, 1, 2, 3],
                            "file": list("abcd"), "cycle": 0, "accuracy": A})
     st = curve_stats(curves).iloc[0]
     assert st["mean"] == pytest.approx(2.5) and st["n"] == 4
@@ -319,7 +319,7 @@ def test_counts_and_percent_of_space(tmp_path):
     row = df[df.method == "grad_norm"].iloc[0]
     assert row["scored_mean"] == 720 and row["scored_std"] == pytest.approx(math.sqrt(800))
     assert row["scored_pct"] == pytest.approx(720 / 15625 * 100)
-    assert percent_of_space(327.9, "nb101") == pytest.approx(0.0774, abs=1e-4)
+    assert percent_of_space(327.9, "nb101/cifar10") == pytest.approx(0.0774, abs=1e-4)
     assert (df.method == "all proxies (gea)").any()
 
 

@@ -1,4 +1,4 @@
-"""Tests for the synthetic CIFAR-10 writer/reader and extract_cifar10."""
+"""Tests for the synthetic CIFAR-10 writer, the CIFAR-10 reader and extract_cifar10."""
 
 from __future__ import annotations
 
@@ -12,12 +12,9 @@ import pytest
 
 from zsnas.benchmarks.download import DownloadError, download, extract_cifar10
 from zsnas.benchmarks.sources import SOURCES
-from zsnas.synthetic.cifar10 import (
-    LABEL_NAMES,
-    load_cifar10_batches,
-    write_cifar10_archive,
-    write_cifar10_batches,
-)
+from zsnas.datasets.cifar10 import LABEL_NAMES
+from zsnas.datasets.pickled_batches import load_cifar10_batches
+from zsnas.synthetic.cifar10 import write_cifar10_archive, write_cifar10_batches
 
 TRAIN = [f"data_batch_{i}" for i in range(1, 6)]
 

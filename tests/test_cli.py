@@ -29,7 +29,8 @@ def test_arch_nb201_and_nb101(tmp_path):
     rows = [json.loads(line) for line in zsnas("arch", "--space", "nb201", "--json", A0)
             .stdout.splitlines()]
     assert rows == [{"space": "nb201", "arch": A0, "ops": [4, 2, 1, 2, 1, 1], "connected": True,
-                     "width": 16, "params": 129306, "mflops": 15.64737}]
+                     "dataset": "cifar10", "width": 16, "classes": 10, "params": 129306,
+                     "mflops": 15.64737}]
     specs = tmp_path / "specs.txt"
     specs.write_text(INCEPTION + "\n\n# comment\n" +
                      '{"adjacency": [[0,1],[0,0]], "ops": ["input","output"]}\n')

@@ -61,12 +61,16 @@ def test_indentation_is_code():
 
 
 def test_score_closure_is_the_groups_code():
-    static = set(stage_modules("score", space="nb201", proxies=["params", "flops", "random"]))
-    forward = set(stage_modules("score", space="nb201", proxies=["snip", "grasp", "nwot"]))
+    static = set(stage_modules("score", space="nb201", proxies=["params", "flops", "random"],
+                               dataset="cifar10"))
+    forward = set(stage_modules("score", space="nb201", proxies=["snip", "grasp", "nwot"],
+                                dataset="cifar100"))
     # the FLOP counter is the static group's arithmetic; the data reader everyone's
     assert "zsnas.networks.flops" in static and "zsnas.networks.flops" not in forward
-    assert {"zsnas.benchmarks.cifar10", "zsnas.scoring.data", "zsnas.scoring.engine",
+    assert {"zsnas.datasets.pickled_batches", "zsnas.scoring.data", "zsnas.scoring.engine",
             "zsnas.networks.nb201"} <= static & forward
+    assert "zsnas.datasets.cifar10" in static and "zsnas.datasets.cifar100" in forward
+    assert "zsnas.datasets.cifar100" not in static
     assert "zsnas.proxies.snip" in forward and "zsnas.proxies.snip" not in static
     for closure_ in (static, forward):      # neither mutation, nor the other space, nor search
         assert not closure_ & {"zsnas.spaces.nb201_evolution", "zsnas.spaces.nb101",
@@ -94,8 +98,11 @@ def test_convert_closure_is_the_converter():
 
 
 def test_analyse_closure_and_distinct_fingerprints():
-    analyse = set(stage_modules("analyse", spaces=["nb201", "nb101"]))
-    assert {"zsnas.analysis.stats", "zsnas.analysis.table1", "zsnas.spaces.nb101"} <= analyse
+    analyse = set(stage_modules("analyse", spaces=["nb201", "nb101"],
+                                datasets=["cifar10", "cifar100"]))
+    assert {"zsnas.analysis.stats", "zsnas.analysis.table1", "zsnas.spaces.nb101",
+            "zsnas.datasets.cifar100"} <= analyse
+    assert "zsnas.datasets.pickled_batches" not in analyse
     assert "zsnas.proxies.snip" not in analyse and "zsnas.search.ga" not in analyse
     prints = {stage_fingerprint("score", space="nb201", proxies=["snip"]),
               stage_fingerprint("score", space="nb101", proxies=["snip"]),

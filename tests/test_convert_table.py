@@ -89,7 +89,7 @@ def test_isomorphic_rows_are_one_architecture(tmp_path):
     (lambda d: d.drop(columns=["arch"]), "no architecture column"),
     (lambda d: d.drop(columns=["valid_acc@12", "test_acc@200", "train_time@12"]),
      "no metric columns"),
-    (lambda d: d.assign(arch=[A11, A11, "|conv~0|", A284]), r"row 4: bad NB201 arch string"),
+    (lambda d: d.assign(arch=[A11, A11, "|conv~0|", A284]), r"line 4: bad NB201 arch string"),
     (lambda d: d.assign(**{"valid_acc@12": ["x", 1, 2, 3]}), "column 'valid_acc@12', line 2: value 'x' is not a number"),
     (lambda d: d.assign(index=[11, 12, 0, 284]), "two indices"),
     (lambda d: d.assign(index=[11, 11, 0, 0]), "one index is used by two architectures"),

@@ -100,7 +100,8 @@ def _source(**kw) -> Source:
 
 
 def test_registry_contents():
-    assert set(SOURCES) == {"nb101-full", "nb101-108", "nats-tss", "nb201-v1_1", "nb201-v1_0", "cifar10"}
+    assert set(SOURCES) == {"nb101-full", "nb101-108", "nats-tss", "nb201-v1_1", "nb201-v1_0", "cifar10",
+                            "cifar100"}
     for key, s in SOURCES.items():
         assert s.name == key and s.description
         assert s.url or s.gdrive_id

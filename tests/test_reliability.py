@@ -81,7 +81,7 @@ def bench_b(tmp_path):
 def score_job(bench, cifar, out, **kw):
     kw.setdefault("proxies", ["snip", "params"])
     kw.setdefault("width", 4)
-    return ScoreJob(benchmark=bench, cifar10=cifar, out=out, batch=BatchSettings(batch_size=8),
+    return ScoreJob(benchmark=bench, data=cifar, out=out, batch=BatchSettings(batch_size=8),
                     progress=False, **kw)
 
 

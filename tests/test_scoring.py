@@ -4,7 +4,7 @@ import pytest
 
 from zsnas.scoring.cache import (NONFINITE, OK, PENDING, CacheError, MissingScoreError,
                                  ProxyCache, write_cache)
-from zsnas.scoring.data import NORMALISATIONS, BatchSettings, scoring_batch
+from zsnas.scoring.data import BatchSettings, scoring_batch
 from zsnas.scoring.engine import ScoreJob, arch_seed, parse_shard, score_shard, shard_ids
 from zsnas.scoring.merge import merge_caches
 
@@ -38,33 +38,34 @@ def small_nb201(tmp_path_factory):
 
 def job(bench, cifar, out, **kw):
     kw.setdefault("proxies", PROXIES)
-    return ScoreJob(benchmark=bench, cifar10=cifar, out=out, batch=BatchSettings(batch_size=8),
+    return ScoreJob(benchmark=bench, data=cifar, out=out, batch=BatchSettings(batch_size=8),
                     width=4, progress=False, **kw)
 
 
 def test_batch_is_a_function_of_the_settings(cifar):
-    x1, y1 = scoring_batch(cifar, BatchSettings(batch_size=8, data_seed=3))
-    x2, y2 = scoring_batch(cifar, BatchSettings(batch_size=8, data_seed=3))
-    x3, _ = scoring_batch(cifar, BatchSettings(batch_size=8, data_seed=4))
+    x1, y1 = scoring_batch("cifar10", cifar, BatchSettings(batch_size=8, data_seed=3))
+    x2, y2 = scoring_batch("cifar10", cifar, BatchSettings(batch_size=8, data_seed=3))
+    x3, _ = scoring_batch("cifar10", cifar, BatchSettings(batch_size=8, data_seed=4))
     assert x1.shape == (8, 3, 32, 32) and x1.dtype.is_floating_point and y1.dtype == np.int64 \
         or str(y1.dtype) == "torch.int64"
     assert (x1 == x2).all() and (y1 == y2).all() and not (x1 == x3).all()
 
 
 def test_batch_normalisation_without_augmentation(cifar):
-    from zsnas.benchmarks.cifar10 import load_cifar10_batches
+    from zsnas.datasets.pickled_batches import load_cifar10_batches
     images, labels = load_cifar10_batches(cifar, "train")
     s = BatchSettings(batch_size=5, data_seed=0, normalisation="nb201", augmentation="none")
-    x, y = scoring_batch(cifar, s)
+    x, y = scoring_batch("cifar10", cifar, s)
     pick = np.sort(np.random.default_rng(0).choice(len(images), 5, replace=False))
-    mean, std = (np.array(v)[None, :, None, None] for v in NORMALISATIONS["nb201"])
+    mean = np.array([125.3, 123.0, 113.9])[None, :, None, None] / 255   # AutoDL's values
+    std = np.array([63.0, 62.1, 66.7])[None, :, None, None] / 255
     np.testing.assert_allclose(x.numpy(), (images[pick] / 255.0 - mean) / std, rtol=1e-5,
                                atol=1e-5)
     assert y.tolist() == labels[pick].tolist()
     with pytest.raises(ValueError, match="holds only"):
-        scoring_batch(cifar, BatchSettings(batch_size=1000))
-    with pytest.raises(ValueError, match="unknown normalisation"):
-        BatchSettings(normalisation="imagenet")
+        scoring_batch("cifar10", cifar, BatchSettings(batch_size=1000))
+    with pytest.raises(ValueError, match="unknown normalisation 'imagenet' for dataset cifar10"):
+        scoring_batch("cifar10", cifar, BatchSettings(normalisation="imagenet"))
 
 
 def test_shards_are_disjoint_and_cover():

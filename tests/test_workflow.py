@@ -149,8 +149,8 @@ def test_flop_counter_change_reruns_the_static_group(demo):
 
 
 def test_scoring_batch_reader_change_reruns_every_shard(demo):
-    jobs = edit_and_plan(demo, "benchmarks/cifar10.py", "\n_EDITED = 1\n")
-    assert len(jobs["score"]) == 2 * 3 * 2 and "convert" not in jobs
+    jobs = edit_and_plan(demo, "datasets/pickled_batches.py", "\n_EDITED = 1\n")
+    assert len(jobs["score"]) == 3 * 3 * 2 and "convert" not in jobs
 
 
 def test_mutation_change_reruns_that_spaces_searches_only(demo):

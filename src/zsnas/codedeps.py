@@ -13,11 +13,13 @@ stage         entry modules
 ``convert``   ``zsnas.cli.convert``, the converter's module, the space module
 ``synth``     ``zsnas.cli.synth``, the writer's module (demo sources)
 ``score``     ``zsnas.cli.score``, each proxy's module (``PROXIES[p].fn``),
-              the space module and its ``network`` part
+              the space module and its ``network`` part, the dataset module
+              and its ``reader`` part
 ``merge``     ``zsnas.cli.merge``
 ``search``    ``zsnas.cli.search``, the space module and its ``evolution``
               part (sampling and mutation)
-``analyse``   ``zsnas.cli.analyse`` and the analysed spaces' modules
+``analyse``   ``zsnas.cli.analyse`` and the analysed spaces' and datasets'
+              modules
 ============  ===============================================================
 
 The command dispatcher (``zsnas.cli.main``, ``zsnas.__main__``) only parses the
@@ -266,13 +268,16 @@ def _module_of(dotted: str, root: Path) -> str:
 
 
 def stage_roots(stage: str, *, space: str | None = None, proxies=(), converter: str | None = None,
-                writer: str | None = None, spaces=(), root: Path | None = None) -> list[str]:
+                writer: str | None = None, spaces=(), dataset: str | None = None, datasets=(),
+                root: Path | None = None) -> list[str]:
     """Entry modules of a job of ``stage`` (table in the module docstring).
 
     ``space``: the job's search space (convert, score, search); ``proxies``: the
     proxies a score job computes; ``converter`` / ``writer``: the converter kind
     (``zsnas convert KIND``) or synthetic writer kind (``zsnas synth KIND``), or a
-    dotted module / function path; ``spaces``: the spaces an analysis reads.
+    dotted module / function path; ``spaces``: the spaces an analysis reads;
+    ``dataset``: a score job's dataset (its module and reader); ``datasets``: the
+    datasets an analysis reads.
     """
     root = root or package_root()
     if stage not in STAGES:
@@ -285,6 +290,9 @@ def stage_roots(stage: str, *, space: str | None = None, proxies=(), converter: 
 
     def space_module(name):
         return registry("spaces").get_space(name)
+
+    def dataset_object(name):
+        return registry("datasets").get_dataset(name)
 
     if stage == "convert":
         ref = registry("benchmarks.converters").converter_ref(converter)
@@ -299,11 +307,15 @@ def stage_roots(stage: str, *, space: str | None = None, proxies=(), converter: 
                          for p in proxy_registry.resolve(list(proxies))})
         sp = space_module(space)
         roots += [sp.module] + sp.part_modules("network")
+        if dataset:
+            data = dataset_object(dataset)
+            roots += [data.module] + data.part_modules("reader")
     elif stage == "search":
         sp = space_module(space)
         roots += [sp.module] + sp.part_modules("evolution")
     elif stage == "analyse":
         roots += sorted({space_module(s).module for s in spaces})
+        roots += sorted({dataset_object(d).module for d in datasets})
     return roots
 
 

@@ -22,21 +22,22 @@ def analysis_outputs():
 def quality_args(wildcards, input):
     if not QUALITY:
         return ""
-    return " ".join(f"--cache {s}={R}/scores/{s}.h5 --benchmark {s}={R}/benchmarks/{s}.h5"
-                    for s in SPACES)
+    return " ".join(f"--cache {s}/{d}={bench_path('scores', s, d)} "
+                    f"--benchmark {s}/{d}={bench_path('benchmarks', s, d)}"
+                    for s, d in BENCHMARKS)
 
 
 rule analyse:
     input:
-        runs=[f for s in SPACES for f in run_files(s)],
-        caches=[f"{R}/scores/{s}.h5" for s in SPACES] if QUALITY else [],
-        benchmarks=[f"{R}/benchmarks/{s}.h5" for s in SPACES] if QUALITY else [],
+        runs=[f for s, d in BENCHMARKS for f in run_files(s, d)],
+        caches=[bench_path("scores", s, d) for s, d in BENCHMARKS] if QUALITY else [],
+        benchmarks=[bench_path("benchmarks", s, d) for s, d in BENCHMARKS] if QUALITY else [],
     output:
         [report(f"{ANALYSIS}/{name}", category=cat,
                 caption=f"../report/{caption}") for name, (cat, caption) in REPORT_FILES.items()],
     params:
         quality=quality_args,
-        code=fingerprint("analyse", spaces=tuple(SPACES)),
+        code=fingerprint("analyse", spaces=tuple(SPACES), datasets=tuple(DATASETS)),
     log:
         log("analyse"),
     benchmark:

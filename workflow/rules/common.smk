@@ -14,9 +14,17 @@ from pathlib import Path
 SRC = Path(workflow.basedir) / "src"
 if (SRC / "zsnas").is_dir() and str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))
+# plug-in modules (extra spaces, datasets, proxies) are imported by the registries, here and
+# in every job
+PLUGINS = list(config.get("plugins", []))
+if PLUGINS:
+    os.environ["ZSNAS_PLUGINS"] = ",".join(PLUGINS)
 
+from zsnas.benchmarks.converters import CONVERTERS
 from zsnas.benchmarks.sources import SOURCES
 from zsnas.codedeps import stage_fingerprint
+from zsnas.datasets import dataset_names, get_dataset
+from zsnas.errors import UsageError
 from zsnas.proxies import PROXIES
 from zsnas.search.run import STRATEGIES
 from zsnas.spaces import get_space, space_names
@@ -29,11 +37,16 @@ try:
 except (ImportError, AttributeError):
     _CONDA = False
 PYTHON = "python" if _CONDA else shlex.quote(sys.executable)
-ZSNAS = f'PYTHONPATH="{SRC}${{PYTHONPATH:+:$PYTHONPATH}}" {PYTHON} -m zsnas'
+_PLUGIN_ENV = f'ZSNAS_PLUGINS="{",".join(PLUGINS)}" ' if PLUGINS else ""
+ZSNAS = (f'{_PLUGIN_ENV}PYTHONPATH="{SRC}${{PYTHONPATH:+:$PYTHONPATH}}" '
+         f'{PYTHON} -m zsnas')
 
 R = config["results"]
 D = config["data"]
-SPACES = list(config["spaces"])
+# a benchmark is one search space on one dataset: (space, dataset), written SPACE/DATASET
+BENCHMARKS = [tuple(str(b).split("/", 1)) for b in config["benchmarks"]]
+SPACES = list(dict.fromkeys(s for s, _ in BENCHMARKS))
+DATASETS = list(dict.fromkeys(d for _, d in BENCHMARKS))
 SCORING = config["scoring"]
 SEARCH = config["search"]
 GROUPS = {name: list(proxies) for name, proxies in SCORING["groups"].items()}
@@ -45,6 +58,7 @@ BASELINE_STRATEGIES = list(SEARCH.get("strategies", []))
 ON_GPU = str(SCORING.get("device", "cpu")).startswith(("cuda", "auto"))
 WIDTH = {s: get_space(s).default_width for s in space_names()} | SCORING.get("width", {})
 SPACE_PATTERN = "|".join(re.escape(s) for s in space_names())
+DATASET_PATTERN = "|".join(re.escape(d) for d in dataset_names())
 PROTECT = bool(config.get("protect_caches", True))
 
 
@@ -53,10 +67,20 @@ def _config_error(key, message):
 
 
 # -- checks the JSON schema cannot express (they stop the run before any job) -------------
-for _space in SPACES:
+for _space, _dataset in BENCHMARKS:
     if _space not in space_names():
-        _config_error("spaces", f"unknown search space {_space!r}; known: "
-                      f"{', '.join(space_names())}")
+        _config_error("benchmarks", f"{_space}/{_dataset}: unknown search space {_space!r}; "
+                      f"known: {', '.join(space_names())}")
+    try:
+        get_space(_space).check_dataset(_dataset, where=f"{_space}/{_dataset}")
+    except UsageError as _exc:
+        _config_error("benchmarks", str(_exc))
+for _dataset in DATASETS:
+    _d = get_dataset(_dataset)
+    if not config.get("demo") and _d.source is None and \
+            _dataset not in config.get("data_folders", {}):
+        _config_error(f"data_folders.{_dataset}", f"{_d.label} cannot be downloaded; set the "
+                      f"folder of its files ({_d.where})")
 for _group, _proxies in GROUPS.items():
     for _p in _proxies:
         if _p not in PROXIES:
@@ -79,11 +103,28 @@ for _space, _width in SCORING.get("width", {}).items():
                       f"{_space} network accepts ({get_space(_space).min_width})")
 
 
+def synthetic_kind(dataset):
+    """The `zsnas synth` kind that writes a dataset's synthetic stand-in (demo)."""
+    from zsnas.synthetic.writers import WRITERS
+    ref = get_dataset(dataset).synthetic
+    kind = next((k for k, r in WRITERS.items() if r == ref), None)
+    if kind is None:
+        _config_error("benchmarks", f"dataset {dataset!r} has no synthetic writer for the demo")
+    return kind
+
+
+def bench_path(kind, space, dataset, suffix=".h5"):
+    """{R}/{kind}/{space}/{dataset}{suffix}: benchmarks, scores, ..."""
+    return f"{R}/{kind}/{space}/{dataset}{suffix}"
+
+
 # -- code fingerprints: a job reruns exactly when the code it runs changes (zsnas.codedeps) --
 @cache
-def fingerprint(stage, space=None, proxies=(), converter=None, writer=None, spaces=()):
+def fingerprint(stage, space=None, proxies=(), converter=None, writer=None, spaces=(),
+                dataset=None, datasets=()):
     return stage_fingerprint(stage, space=space, proxies=list(proxies), converter=converter,
-                             writer=writer, spaces=list(spaces))
+                             writer=writer, spaces=list(spaces), dataset=dataset,
+                             datasets=list(datasets))
 
 
 def log(path):

@@ -1,31 +1,57 @@
-# Stage 1: sources (downloaded, or synthetic for the demo) -> one HDF5 schema.
+# Stage 1: sources (downloaded, or synthetic for the demo) -> one HDF5 benchmark file per
+# (space, dataset), and the images each dataset is scored on.
 FILE2SOURCE = {s.filename: name for name, s in SOURCES.items()}
-DEMO = config.get("demo", False)
+DEMO = bool(config.get("demo", False))
 SIZES = config.get("demo_sizes", {})
+SOURCE_KIND = {src: c.kind for c in CONVERTERS.values() for src in c.sources}
+# synthetic stand-ins of the benchmark sources, per converter kind (demo)
+DEMO_SOURCE = {"nats": "nats", "nb201-pth": "nb201-pth", "nb101": "nb101"}
 
 
 def raw(source):
     return f"{D}/raw/{SOURCES[source].filename}"
 
 
-def benchmark_source(space):
-    if DEMO:
-        if space == "nb201":
-            return f"{D}/demo/nats-{SIZES['nb201_archs']}/NATS-tss-v1_0-3ffb9-simple"
-        return f"{D}/demo/nb101-{SIZES['nb101_archs']}.tfrecord"
-    return raw(config["sources"][space])
+def space_source(space):
+    """The download a space's benchmark is converted from (config sources)."""
+    name = config.get("sources", {}).get(space)
+    if name is None:
+        candidates = [s for s, k in SOURCE_KIND.items()
+                      if k in get_space(space).converters]
+        if not candidates:
+            _config_error(f"sources.{space}", "no download is known for this space; set one")
+        name = candidates[0]
+    return name
 
 
 def convert_kind(space):
-    if space == "nb101":
-        return "nb101"
-    return "nb201-pth" if (not DEMO and config["sources"]["nb201"].startswith("nb201")) else "nats"
-
-
-def cifar10_archive():
     if DEMO:
-        return f"{D}/demo/cifar-10-python-{SIZES['cifar_images_per_batch']}.tar.gz"
-    return raw(config["sources"]["cifar10"])
+        return next(k for k in get_space(space).converters if k in DEMO_SOURCE)
+    return SOURCE_KIND[space_source(space)]
+
+
+def demo_archs(space):
+    return SIZES.get(f"{space}_archs", 100)
+
+
+def benchmark_source(space):
+    if DEMO:
+        kind = convert_kind(space)
+        n = demo_archs(space)
+        return (f"{D}/demo/nats-{n}/NATS-tss-v1_0-3ffb9-simple" if kind == "nats"
+                else f"{D}/demo/{space}-{n}.{'pth' if kind == 'nb201-pth' else 'tfrecord'}")
+    return raw(space_source(space))
+
+
+def dataset_files(dataset):
+    """The images a dataset is scored on: the demo's synthetic archive, the folder the config
+    names, or the download."""
+    if DEMO:
+        return f"{D}/demo/{dataset}-{SIZES.get('images_per_batch', 64)}.tar.gz"
+    folders = config.get("data_folders", {})
+    if dataset in folders:
+        return folders[dataset]
+    return raw(get_dataset(dataset).source)
 
 
 rule download:
@@ -76,33 +102,38 @@ rule synth_nb101:
 
 # (not temporary: every score job reads it, and a regenerated archive would look
 # "updated" to all of them, defeating the per-group reruns)
-rule synth_cifar10:
+rule synth_dataset:
     output:
-        f"{D}/demo/cifar-10-python-{{n}}.tar.gz",
+        f"{D}/demo/{{dataset}}-{{n}}.tar.gz",
+    wildcard_constraints:
+        dataset=DATASET_PATTERN,
+        n=r"\d+",
     params:
-        code=fingerprint("synth", writer="cifar10"),
+        kind=lambda w: synthetic_kind(w.dataset),
+        code=lambda w: fingerprint("synth", writer=synthetic_kind(w.dataset)),
     log:
-        log("synth/cifar10-{n}"),
+        log("synth/{dataset}-{n}"),
     conda:
         "../../envs/ingest.yaml"
     shell:
-        "{ZSNAS} synth cifar10 {output} -n {wildcards.n} --seed 0 > {log} 2>&1"
+        "{ZSNAS} synth {params.kind} {output} -n {wildcards.n} --seed 0 > {log} 2>&1"
 
 
 rule convert:
     input:
         source=lambda w: benchmark_source(w.space),
     output:
-        f"{R}/benchmarks/{{space}}.h5",
+        bench_path("benchmarks", "{space}", "{dataset}"),
     wildcard_constraints:
         space=SPACE_PATTERN,
+        dataset=DATASET_PATTERN,
     params:
         kind=lambda w: convert_kind(w.space),
         code=lambda w: fingerprint("convert", space=w.space, converter=convert_kind(w.space)),
     log:
-        log("convert/{space}"),
+        log("convert/{space}/{dataset}"),
     benchmark:
-        timing("convert/{space}")
+        timing("convert/{space}/{dataset}")
     threads: 2
     resources:
         mem_mb=4000,
@@ -110,5 +141,5 @@ rule convert:
     conda:
         "../../envs/ingest.yaml"
     shell:
-        "{ZSNAS} convert {params.kind} {input.source} {output} --no-progress"
-        " > {log} 2>&1"
+        "{ZSNAS} convert {params.kind} {input.source} {output} --dataset {wildcards.dataset}"
+        " --no-progress > {log} 2>&1"

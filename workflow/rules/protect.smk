@@ -30,7 +30,7 @@ def _attr(path, key):
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _stale_reason(path, space, kind):
+def _stale_reason(path, space, dataset, kind):
     """Why the protected file ``path`` would be recomputed, or None."""
     import json
     if kind == "benchmark":
@@ -39,7 +39,7 @@ def _stale_reason(path, space, kind):
             return "the converter's code changed"
         return None
     recorded = json.loads(_attr(path, "code_fingerprints") or "{}")
-    wanted = {p: fingerprint("score", space=space, proxies=tuple(ps))
+    wanted = {p: fingerprint("score", space=space, proxies=tuple(ps), dataset=dataset)
               for ps in GROUPS.values() for p in ps}
     if set(recorded) != set(wanted):
         return "the scored proxies changed"
@@ -76,14 +76,14 @@ def _stop(path, why):
 
 
 def _protected_files():
-    for space in SPACES:
-        yield f"{R}/benchmarks/{space}.h5", space, "benchmark"
-        yield f"{R}/scores/{space}.h5", space, "cache"
+    for space, dataset in BENCHMARKS:
+        yield bench_path("benchmarks", space, dataset), space, dataset, "benchmark"
+        yield bench_path("scores", space, dataset), space, dataset, "cache"
 
 
 def _protect_all():
     if PROTECT:
-        for path, _, _ in _protected_files():
+        for path, *_ in _protected_files():
             if os.path.isfile(path) and not _read_only(path):
                 os.chmod(path, os.stat(path).st_mode & ~(stat.S_IWUSR | stat.S_IWGRP
                                                          | stat.S_IWOTH))
@@ -99,9 +99,9 @@ onstart:
 
 
 if PROTECT and _main_process():
-    for _path, _space, _kind in _protected_files():
+    for _path, _space, _dataset, _kind in _protected_files():
         if _read_only(_path):
-            _why = _stale_reason(_path, _space, _kind)
+            _why = _stale_reason(_path, _space, _dataset, _kind)
             if _why:
                 _stop(_path, _why)
     if not _dry_run():

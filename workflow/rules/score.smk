@@ -1,19 +1,21 @@
-# Stage 2: proxy scores per (space, proxy group, shard) -> one merged cache per space.
+# Stage 2: proxy scores per (space, dataset, proxy group, shard) -> one merged cache per
+# (space, dataset). The dataset's images are scored with its own head (classes) and size.
 
 
-def shard_files(space):
-    return [f"{R}/scores/{space}/{group}/shard{i}of{N_SHARDS}.h5"
+def shard_files(space, dataset):
+    return [f"{R}/scores/{space}/{dataset}/{group}/shard{i}of{N_SHARDS}.h5"
             for group in GROUPS for i in range(N_SHARDS)]
 
 
 rule score:
     input:
-        benchmark=f"{R}/benchmarks/{{space}}.h5",
-        data=cifar10_archive(),
+        benchmark=bench_path("benchmarks", "{space}", "{dataset}"),
+        data=lambda w: dataset_files(w.dataset),
     output:
-        f"{R}/scores/{{space}}/{{group}}/shard{{shard}}of{N_SHARDS}.h5",
+        f"{R}/scores/{{space}}/{{dataset}}/{{group}}/shard{{shard}}of{N_SHARDS}.h5",
     wildcard_constraints:
         space=SPACE_PATTERN,
+        dataset=DATASET_PATTERN,
         group="|".join(GROUPS),
         shard=r"\d+",
     params:
@@ -21,13 +23,14 @@ rule score:
         versions=lambda w: {p: PROXIES[p].version for p in GROUPS[w.group]},
         width=lambda w: WIDTH[w.space],
         settings=lambda w: {k: SCORING[k] for k in ("batch_size", "data_seed", "init_seed",
-                                                    "normalisation", "augmentation", "classes")
+                                                    "normalisation", "augmentation")
                             if k in SCORING},
-        code=lambda w: fingerprint("score", space=w.space, proxies=tuple(GROUPS[w.group])),
+        code=lambda w: fingerprint("score", space=w.space, proxies=tuple(GROUPS[w.group]),
+                                   dataset=w.dataset),
     log:
-        log("score/{space}/{group}/shard{shard}"),
+        log("score/{space}/{dataset}/{group}/shard{shard}"),
     benchmark:
-        timing("score/{space}/{group}/shard{shard}")
+        timing("score/{space}/{dataset}/{group}/shard{shard}")
     threads: 1 if ON_GPU else 2
     resources:
         gpu=1 if ON_GPU else 0,
@@ -42,23 +45,23 @@ rule score:
         " --batch-size " + str(SCORING.get("batch_size", 64)) +
         " --data-seed " + str(SCORING.get("data_seed", 0)) +
         " --init-seed " + str(SCORING.get("init_seed", 0)) +
-        " --normalisation " + str(SCORING.get("normalisation", "foresight")) +
+        " --normalisation " + str(SCORING.get("normalisation", "default")) +
         " --augmentation " + str(SCORING.get("augmentation", "flip-crop")) +
-        " --classes " + str(SCORING.get("classes", 10)) +
         " --width {params.width} --out {output} --no-progress > {log} 2>&1"
 
 
 rule merge:
     input:
-        lambda w: shard_files(w.space),
+        lambda w: shard_files(w.space, w.dataset),
     output:
-        f"{R}/scores/{{space}}.h5",
+        bench_path("scores", "{space}", "{dataset}"),
     wildcard_constraints:
         space=SPACE_PATTERN,
+        dataset=DATASET_PATTERN,
     params:
         code=fingerprint("merge"),
     log:
-        log("merge/{space}"),
+        log("merge/{space}/{dataset}"),
     conda:
         "../../envs/score.yaml"
     shell:

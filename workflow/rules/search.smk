@@ -1,6 +1,7 @@
-# Stage 3: one search per (space, guide, seed): GEA guided by a proxy, or a baseline strategy.
-# GEA runs live under runs/{space}/gea/{proxy}/, baselines under runs/{space}/{strategy}/, so
-# a proxy named like a strategy (the "random" proxy vs random search) never shares a path.
+# Stage 3: one search per (space, dataset, guide, seed): GEA guided by a proxy, or a baseline.
+# GEA runs live under runs/{space}/{dataset}/gea/{proxy}/, baselines under
+# runs/{space}/{dataset}/{strategy}/, so a proxy named like a strategy (the "random" proxy vs
+# random search) never shares a path.
 
 
 def common_search_args(space):
@@ -11,36 +12,37 @@ def common_search_args(space):
                      f"--report {SEARCH.get('report', {}).get(space, 'default')}"])
 
 
-def gea_run(space, proxy, seed):
-    return f"{R}/runs/{space}/gea/{proxy}/seed{seed}.json"
+def gea_run(space, dataset, proxy, seed):
+    return f"{R}/runs/{space}/{dataset}/gea/{proxy}/seed{seed}.json"
 
 
-def baseline_run(space, strategy, seed):
-    return f"{R}/runs/{space}/{strategy}/seed{seed}.json"
+def baseline_run(space, dataset, strategy, seed):
+    return f"{R}/runs/{space}/{dataset}/{strategy}/seed{seed}.json"
 
 
-def run_files(space):
-    return ([gea_run(space, p, s) for p in GUIDES for s in SEEDS]
-            + [baseline_run(space, m, s) for m in BASELINE_STRATEGIES for s in SEEDS])
+def run_files(space, dataset):
+    return ([gea_run(space, dataset, p, s) for p in GUIDES for s in SEEDS]
+            + [baseline_run(space, dataset, m, s) for m in BASELINE_STRATEGIES for s in SEEDS])
 
 
 rule search_gea:
     input:
-        benchmark=f"{R}/benchmarks/{{space}}.h5",
-        cache=f"{R}/scores/{{space}}.h5",
+        benchmark=bench_path("benchmarks", "{space}", "{dataset}"),
+        cache=bench_path("scores", "{space}", "{dataset}"),
     output:
-        gea_run("{space}", "{proxy}", "{seed}"),
+        gea_run("{space}", "{dataset}", "{proxy}", "{seed}"),
     wildcard_constraints:
         space=SPACE_PATTERN,
+        dataset=DATASET_PATTERN,
         proxy="|".join(re.escape(p) for p in GUIDES) or "^$",
         seed=r"\d+",
     params:
         args=lambda w: common_search_args(w.space),
         code=lambda w: fingerprint("search", space=w.space),
     log:
-        log("search/{space}/gea/{proxy}/seed{seed}"),
+        log("search/{space}/{dataset}/gea/{proxy}/seed{seed}"),
     benchmark:
-        timing("search/{space}/gea/{proxy}/seed{seed}")
+        timing("search/{space}/{dataset}/gea/{proxy}/seed{seed}")
     group:
         "search"
     resources:
@@ -55,9 +57,9 @@ rule search_gea:
 
 
 def baseline_inputs(w):
-    inputs = {"benchmark": f"{R}/benchmarks/{w.space}.h5"}
+    inputs = {"benchmark": bench_path("benchmarks", w.space, w.dataset)}
     if w.strategy == "random-score":     # the cache's random column when it has one
-        inputs["cache"] = f"{R}/scores/{w.space}.h5"
+        inputs["cache"] = bench_path("scores", w.space, w.dataset)
     return inputs
 
 
@@ -65,9 +67,10 @@ rule search_baseline:
     input:
         unpack(baseline_inputs),
     output:
-        baseline_run("{space}", "{strategy}", "{seed}"),
+        baseline_run("{space}", "{dataset}", "{strategy}", "{seed}"),
     wildcard_constraints:
         space=SPACE_PATTERN,
+        dataset=DATASET_PATTERN,
         strategy="|".join(re.escape(m) for m in BASELINE_STRATEGIES) or "^$",
         seed=r"\d+",
     params:
@@ -75,9 +78,9 @@ rule search_baseline:
         cache=lambda w, input: f"--cache {input.cache}" if "cache" in input.keys() else "",
         code=lambda w: fingerprint("search", space=w.space),
     log:
-        log("search/{space}/{strategy}/seed{seed}"),
+        log("search/{space}/{dataset}/{strategy}/seed{seed}"),
     benchmark:
-        timing("search/{space}/{strategy}/seed{seed}")
+        timing("search/{space}/{dataset}/{strategy}/seed{seed}")
     group:
         "search"
     resources:

@@ -24,17 +24,21 @@ from .output import (
     write_csv,
     write_text,
 )
-from .runs import SPACE_LABELS, SPACE_SIZES, RunData, sort_frame, space_key
+from .runs import (RunData, bench_key, bench_label, bench_size, seed_space, sort_frame,
+                   with_space_dataset)
 
 POOLED = "all proxies (gea)"
-COLUMNS = ["space", "method", "n_runs", "scored_mean", "scored_std", "scored_pct",
+COLUMNS = ["bench", "method", "n_runs", "scored_mean", "scored_std", "scored_pct",
            "trained_mean", "trained_std", "trained_pct", "proxy_calls_mean",
            "trainings_mean", "published_scored", "published_trained"]
 
 
-def percent_of_space(count: float, space: str) -> float:
-    """``count / |space| · 100`` (NaN for an unknown space)."""
-    size = SPACE_SIZES.get(space)
+def percent_of_space(count: float, bench: str) -> float:
+    """``count / |space| · 100`` for the benchmark's space (NaN for an unknown space)."""
+    try:
+        size = bench_size(bench)
+    except Exception:  # noqa: BLE001 - an unregistered space
+        return float("nan")
     return float(count) / size * 100 if size else float("nan")
 
 
@@ -44,8 +48,8 @@ def _row(space: str, method: str, g: pd.DataFrame) -> dict:
         return float(v.mean()), (float(v.std(ddof=1)) if v.size > 1 else float("nan"))
     sm, ss = ms("n_scored")
     tm, ts = ms("n_trained")
-    pub = published.COUNTS.get(space, {}) if method == POOLED else {}
-    return {"space": space, "method": method, "n_runs": len(g),
+    pub = published.COUNTS.get(seed_space(space), {}) if method == POOLED else {}
+    return {"bench": space, "method": method, "n_runs": len(g),
             "scored_mean": sm, "scored_std": ss, "scored_pct": percent_of_space(sm, space),
             "trained_mean": tm, "trained_std": ts, "trained_pct": percent_of_space(tm, space),
             "proxy_calls_mean": float(g["n_proxy_calls"].astype(float).mean()),
@@ -56,20 +60,20 @@ def _row(space: str, method: str, g: pd.DataFrame) -> dict:
 
 def counts_table(data: RunData) -> pd.DataFrame:
     rows = []
-    for (space, method), g in data.runs.groupby(["space", "method"], sort=False):
+    for (space, method), g in data.runs.groupby(["bench", "method"], sort=False):
         rows.append(_row(space, method, g))
     df = sort_frame(pd.DataFrame(rows, columns=COLUMNS))
     pooled = []
-    for space in data.spaces:
-        g = data.runs[(data.runs["space"] == space) & (data.runs["strategy"] == "gea")]
+    for space in data.benches:
+        g = data.runs[(data.runs["bench"] == space) & (data.runs["strategy"] == "gea")]
         if len(g):
             pooled.append(_row(space, POOLED, g))
     if pooled:
         df = pd.concat([df, pd.DataFrame(pooled, columns=COLUMNS)], ignore_index=True)
-        order = sorted(range(len(df)), key=lambda i: (space_key(df["space"].iloc[i]),
+        order = sorted(range(len(df)), key=lambda i: (bench_key(df["bench"].iloc[i]),
                                                       df["method"].iloc[i] == POOLED, i))
         df = df.iloc[order].reset_index(drop=True)
-    return df
+    return with_space_dataset(df)
 
 
 def _pct(x: float) -> str:
@@ -85,7 +89,7 @@ def to_markdown(df: pd.DataFrame, synthetic: bool) -> str:
     lines += [("Mean ± sample std over runs; % of the space = mean / |space| "
                "(NB201 15,625; NB101 423,624). 'Published' = the seed study's §5.2 numbers, "
                "all proxies pooled."), ""]
-    rows = [{"space": SPACE_LABELS.get(r.space, r.space), "method": r.method,
+    rows = [{"benchmark": bench_label(r.bench), "method": r.method,
              "runs": r.n_runs,
              "scored": fmt_mean_std(r.scored_mean, r.scored_std),
              "scored % space": _pct(r.scored_pct),

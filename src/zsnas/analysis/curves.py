@@ -16,7 +16,7 @@ from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
 from .output import new_figure, save_figure, stamp_synthetic, write_csv
-from .runs import SPACE_LABELS, RunData, method_key, sort_frame, space_key
+from .runs import RunData, bench_key, bench_label, method_key, sort_frame
 
 
 def t_halfwidth(std: float, n: int, level: float = 0.95) -> float:
@@ -29,17 +29,17 @@ def t_halfwidth(std: float, n: int, level: float = 0.95) -> float:
 
 def curve_stats(curves: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """``space, method, cycle, n, mean, std, ci_half, lower, upper`` per cycle."""
-    cols = ["space", "method", "cycle", "n", "mean", "std", "ci_half", "lower", "upper"]
+    cols = ["bench", "method", "cycle", "n", "mean", "std", "ci_half", "lower", "upper"]
     if curves.empty:
         return pd.DataFrame(columns=cols)
     rows = []
-    for (space, method, cycle), g in curves.groupby(["space", "method", "cycle"], sort=True):
+    for (space, method, cycle), g in curves.groupby(["bench", "method", "cycle"], sort=True):
         v = g["accuracy"].to_numpy(dtype=float)
         n = int(v.size)
         std = float(np.std(v, ddof=1)) if n > 1 else float("nan")
         half = t_halfwidth(std, n, level)
         mean = float(v.mean())
-        rows.append({"space": space, "method": method, "cycle": int(cycle), "n": n,
+        rows.append({"bench": space, "method": method, "cycle": int(cycle), "n": n,
                      "mean": mean, "std": std, "ci_half": half,
                      "lower": mean - half, "upper": mean + half})
     return sort_frame(pd.DataFrame(rows, columns=cols), extra=("cycle",))
@@ -47,13 +47,13 @@ def curve_stats(curves: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
 
 def plot_curves(st: pd.DataFrame, png: Path, pdf: Path, synthetic: bool) -> tuple[Path, Path]:
     """One panel per space, one line (+ 95 % band) per method."""
-    spaces = sorted(st["space"].unique(), key=space_key) or ["(no runs)"]
+    spaces = sorted(st["bench"].unique(), key=bench_key) or ["(no runs)"]
     methods = sorted(st["method"].unique(), key=method_key)
     colours = {m: f"C{i % 10}" for i, m in enumerate(methods)}
     fig = new_figure(figsize=(5.5 * len(spaces), 4.2), layout="constrained")
     axes = fig.subplots(1, len(spaces), squeeze=False)[0]
     for ax, space in zip(axes, spaces):
-        sub = st[st["space"] == space]
+        sub = st[st["bench"] == space]
         for m in methods:
             g = sub[sub["method"] == m]
             if g.empty:
@@ -70,7 +70,7 @@ def plot_curves(st: pd.DataFrame, png: Path, pdf: Path, synthetic: bool) -> tupl
             ns = sub.groupby("method")["n"].max()
             n_txt = f" (runs per method: {int(ns.min())}–{int(ns.max())})" \
                 if ns.min() != ns.max() else f" ({int(ns.max())} runs per method)"
-        ax.set_title(f"{SPACE_LABELS.get(space, space)}{n_txt}", fontsize=10)
+        ax.set_title(f"{bench_label(space)}{n_txt}", fontsize=10)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("cycle")
         ax.set_ylabel("test accuracy (%)")

@@ -44,8 +44,10 @@ def write_text(path: Path, text: str) -> Path:
 
 
 def write_csv(path: Path, df: pd.DataFrame, synthetic: bool) -> Path:
-    """Write ``df`` plus a ``data`` column (``SYNTHETIC``/``real``) as CSV."""
-    df = df.copy()
+    """Write ``df`` plus a ``data`` column (``SYNTHETIC``/``real``) as CSV; a ``bench``
+    column (``space/dataset``) is followed by its ``space`` and ``dataset``."""
+    from .runs import with_space_dataset
+    df = with_space_dataset(df)
     df["data"] = data_label(synthetic)
     buf = io.StringIO()
     df.to_csv(buf, index=False, float_format=FLOAT_FORMAT, lineterminator="\n", na_rep="")

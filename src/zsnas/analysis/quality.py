@@ -3,19 +3,21 @@
 For each proxy in a :class:`~zsnas.scoring.cache.ProxyCache` and the matching
 :class:`~zsnas.benchmarks.store.Benchmark`:
 
-- the final test accuracy of every cached architecture
-  (``Benchmark.accuracy(ids, budget)``: mean over trials; NB101 at 108 epochs,
-  NB201 at its largest budget, 200);
+- the final test accuracy of every cached architecture: the space's default
+  reported accuracy for the benchmark's dataset, mean over trials (NB101 at
+  108 epochs; NB201 after 200 epochs: CIFAR-10 ori-test, CIFAR-100 /
+  ImageNet16-120 x-test);
 - architectures whose score is non-finite (status 1 or NaN/inf) are excluded
   and counted (``n_nonfinite``), as are pending/failed scores (``n_missing``)
   and architectures without an accuracy (``n_no_accuracy``);
 - Spearman ρ (``scipy.stats.spearmanr``) and Kendall τ-b
-  (``scipy.stats.kendalltau``) of score vs accuracy, signed, with p-values;
+  (``scipy.stats.kendalltau``) of score vs accuracy, signed, with p-values
+  (scores turned higher = better as the search ranks them);
 - top-k % overlap for k = 1, 5, 10: with m = ⌈k/100 · n⌉ (at least 1), the
   fraction of the m best by proxy that are among the m best by accuracy (ties
   broken by architecture id, ascending).
 
-Figure: one panel per space × proxy — accuracy against the proxy's rank
+Figure: one panel per benchmark (space, dataset) × proxy — accuracy against the proxy's rank
 percentile (hexbin with a log colour scale for n > 2,000, scatter otherwise).
 """
 from __future__ import annotations
@@ -29,11 +31,11 @@ from scipy import stats
 
 from ..errors import MismatchError
 from .output import new_figure, save_figure, stamp_synthetic, write_csv
-from .runs import PROXIES, SPACE_LABELS, method_key, space_key
+from .runs import PROXIES, bench_key, bench_label, bench_of, method_key
 
 TOP_K = (1, 5, 10)
 HEXBIN_MIN = 2000
-COLUMNS = (["space", "proxy", "n_cached", "n_used", "n_nonfinite", "n_missing",
+COLUMNS = (["bench", "proxy", "n_cached", "n_used", "n_nonfinite", "n_missing",
             "n_no_accuracy", "accuracy_budget", "spearman_rho", "spearman_p", "kendall_tau",
             "kendall_p"] + [f"top{k}_overlap" for k in TOP_K] + [f"top{k}_m" for k in TOP_K])
 
@@ -72,24 +74,35 @@ def rank_correlations(scores, accuracy) -> dict:
     return out
 
 
+def accuracy_rule(bench):
+    """The space's default reported accuracy for the benchmark's dataset (NB201: test
+    accuracy after 200 epochs; NB101: after 108 epochs), mean over trials."""
+    from ..spaces import get_space
+    space = get_space(bench.space)
+    rule = space.report(None, bench.dataset)
+    if rule.reduce != "mean":                       # quality is measured on a mean
+        rule = next(r for r in space.reports if r.reduce == "mean")
+    return rule
+
+
 def accuracy_budget(bench) -> int:
-    """108 epochs for NB101 when present, else the largest budget."""
-    if bench.space == "nb101" and 108 in bench.budgets:
-        return 108
-    return bench.budgets[-1]
+    rule = accuracy_rule(bench)
+    return bench.budgets[-1] if rule.budget is None else rule.budget
 
 
 def _accuracies(bench, ids: np.ndarray) -> tuple[np.ndarray, int]:
     """Accuracy per id (NaN where the benchmark has none) and the budget used."""
+    rule = accuracy_rule(bench)
     budget = accuracy_budget(bench)
     acc = np.full(ids.size, np.nan)
     known = np.isin(ids, bench.ids)
     if known.any():
         rows = bench.rows(ids[known])
-        measured = ~np.all(np.isnan(bench.metric("test_acc", budget)[rows]), axis=1)
+        table = bench.metric(rule.split, budget)[rows]
+        measured = ~np.all(np.isnan(table), axis=1)
         idx = np.flatnonzero(known)[measured]
         if idx.size:
-            acc[idx] = bench.accuracy(ids[idx], budget=budget, split="test")
+            acc[idx] = np.nanmean(table[measured], axis=1)
     return acc, budget
 
 
@@ -104,6 +117,7 @@ def proxy_quality(cache, bench, proxies=None) -> tuple[pd.DataFrame, dict]:
     acc_all = None
     for proxy in proxies:
         ids, scores, status = cache.all_scores(proxy)
+        scores = cache.oriented(scores, proxy)      # higher = better, as the search ranks
         if acc_all is None:
             acc_all, budget = _accuracies(bench, ids)
         missing = (status == PENDING) | (status == ERROR)
@@ -111,7 +125,8 @@ def proxy_quality(cache, bench, proxies=None) -> tuple[pd.DataFrame, dict]:
         no_acc = ~missing & ~nonfinite & np.isnan(acc_all)
         use = ~missing & ~nonfinite & ~no_acc
         s, a = scores[use], acc_all[use]
-        row = {"space": cache.space, "proxy": proxy, "n_cached": int(ids.size),
+        row = {"bench": bench_of(bench.space, bench.dataset), "proxy": proxy,
+               "n_cached": int(ids.size),
                "n_used": int(use.sum()), "n_nonfinite": int(nonfinite.sum()),
                "n_missing": int(missing.sum()), "n_no_accuracy": int(no_acc.sum()),
                "accuracy_budget": int(budget), **rank_correlations(s, a)}
@@ -126,7 +141,7 @@ def proxy_quality(cache, bench, proxies=None) -> tuple[pd.DataFrame, dict]:
 def plot_quality(panels: list[tuple[str, str, np.ndarray, np.ndarray, dict]], png: Path,
                  pdf: Path, synthetic: bool) -> tuple[Path, Path]:
     """``panels``: (space, proxy, scores, accuracy, table row) in display order."""
-    spaces = sorted({p[0] for p in panels}, key=space_key)
+    spaces = sorted({p[0] for p in panels}, key=bench_key)
     proxies = sorted({p[1] for p in panels}, key=method_key)
     fig = new_figure(figsize=(2.9 * max(len(proxies), 1), 2.7 * max(len(spaces), 1) + 0.3),
                      layout="constrained")
@@ -148,10 +163,10 @@ def plot_quality(panels: list[tuple[str, str, np.ndarray, np.ndarray, dict]], pn
                     ax.scatter(x, a, s=6, alpha=0.6, color="C0", lw=0)
             rho = row["spearman_rho"]
             tau = row["kendall_tau"]
-            ax.set_title(f"{SPACE_LABELS.get(space, space)} · {proxy}\n"
+            ax.set_title(f"{bench_label(space)} · {proxy}\n"
                          f"ρ = {rho:.3f}, τ = {tau:.3f} (n = {row['n_used']})"
                          if np.isfinite(rho) else
-                         f"{SPACE_LABELS.get(space, space)} · {proxy}\nρ, τ undefined "
+                         f"{bench_label(space)} · {proxy}\nρ, τ undefined "
                          f"(n = {row['n_used']})", fontsize=8)
             ax.set_xlabel("proxy score rank (percentile)", fontsize=8)
             ax.set_ylabel("test accuracy (%)", fontsize=8)
@@ -171,12 +186,13 @@ def write_quality(pairs: list[tuple], out_dir: Path, synthetic: bool) -> dict[st
     """``pairs``: (ProxyCache, Benchmark) per space → ``quality.csv/.png/.pdf``."""
     out_dir = Path(out_dir)
     tables, panels = [], []
-    for cache, bench in sorted(pairs, key=lambda cb: space_key(cb[0].space)):
+    for cache, bench in sorted(pairs, key=lambda cb: bench_key(bench_of(cb[1].space,
+                                                                        cb[1].dataset))):
         df, points = proxy_quality(cache, bench)
         tables.append(df)
         for row in df.to_dict("records"):
             s, a = points[row["proxy"]]
-            panels.append((row["space"], row["proxy"], s, a, row))
+            panels.append((row["bench"], row["proxy"], s, a, row))
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=COLUMNS)
     png, pdf = plot_quality(panels, out_dir / "quality.png", out_dir / "quality.pdf", synthetic)
     return {"quality.csv": write_csv(out_dir / "quality.csv", table, synthetic),

@@ -26,19 +26,21 @@ from ..errors import UsageError
 from .counts import write_counts
 from .curves import write_curves
 from .reproduction import write_reproduction
-from .runs import SPACE_SIZES, load_runs, space_key
+from .runs import bench_key, bench_of, load_runs
 from .stats import write_stats
 from .table1 import write_table1
 
-_SPACE_PREFIX = re.compile(r"^([A-Za-z0-9_-]+)=(.+)$")
+_PREFIX = re.compile(r"^([A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)?)=(.+)$")
 
 
 def parse_space_file(spec) -> tuple[str | None, Path]:
-    """``"nb201=FILE"`` → ``("nb201", FILE)``; a plain path → ``(None, path)``."""
+    """``"nb201=FILE"`` or ``"nb201/cifar100=FILE"`` → (that key, FILE); a plain path →
+    ``(None, path)``."""
+    from ..spaces import is_space
     if isinstance(spec, os.PathLike):
         return None, Path(spec)
-    m = _SPACE_PREFIX.match(str(spec))
-    if m and m.group(1) in SPACE_SIZES:
+    m = _PREFIX.match(str(spec))
+    if m and is_space(m.group(1).partition("/")[0]):
         return m.group(1), Path(m.group(2))
     return None, Path(spec)
 
@@ -53,18 +55,19 @@ def _items(spec) -> list[tuple[str | None, Path]]:
     return [parse_space_file(s) for s in spec]
 
 
-def open_by_space(spec, kind: str, opener) -> dict:
-    """Open each file of ``spec`` (path, ``SPACE=path`` strings, list, or dict
-    space → path) with ``opener`` and key it by the file's space."""
+def open_by_bench(spec, kind: str, opener) -> dict:
+    """Open each file of ``spec`` (path, ``SPACE[/DATASET]=path`` strings, list, or dict)
+    with ``opener`` and key it by the file's benchmark (``space/dataset``)."""
     out = {}
-    for space, path in _items(spec):
+    for given, path in _items(spec):
         obj = opener(path)
-        if space is not None and obj.space != space:
-            raise UsageError(f"{path}: given as the {space} {kind} but it holds {obj.space}")
-        if obj.space in out:
-            raise UsageError(f"{path}: a second {kind} for {obj.space} "
-                             f"(already have {out[obj.space].path})")
-        out[obj.space] = obj
+        key = bench_of(obj.space, obj.dataset)
+        if given is not None and given not in (obj.space, key):
+            raise UsageError(f"{path}: given as the {given} {kind} but it holds {key}")
+        if key in out:
+            raise UsageError(f"{path}: a second {kind} for {key} (already have "
+                             f"{out[key].path})")
+        out[key] = obj
     return out
 
 
@@ -72,8 +75,8 @@ def analyse(runs, out_dir, cache=None, benchmark=None) -> dict[str, Path]:
     """Analyse run files and write every output into ``out_dir``.
 
     ``runs``: run JSON files, folders or glob patterns. ``cache`` / ``benchmark``:
-    a path, ``"SPACE=path"`` strings, a list of those, or a dict space → path;
-    proxy quality is computed for every space that has both. Returns
+    a path, ``"SPACE[/DATASET]=path"`` strings, a list of those, or a dict; proxy
+    quality is computed for every benchmark (space, dataset) that has both. Returns
     ``{file name: path}`` of everything written, sorted by name.
     """
     if isinstance(runs, (str, os.PathLike)):
@@ -83,22 +86,23 @@ def analyse(runs, out_dir, cache=None, benchmark=None) -> dict[str, Path]:
     if cache is not None or benchmark is not None:
         from ..benchmarks.store import Benchmark
         from ..scoring.cache import ProxyCache
-        caches = open_by_space(cache, "proxy cache", ProxyCache)
-        benches = open_by_space(benchmark, "benchmark", Benchmark)
-    for space in sorted(set(caches) | set(benches), key=space_key):
-        if space not in caches:
-            raise UsageError(f"{benches[space].path}: benchmark for {space} given without a "
-                             f"proxy cache for {space} (proxy quality needs both)")
-        if space not in benches:
-            raise UsageError(f"{caches[space].path}: proxy cache for {space} given without a "
-                             f"benchmark for {space} (proxy quality needs both)")
-    pairs = [(caches[s], benches[s]) for s in sorted(caches, key=space_key)]
+        caches = open_by_bench(cache, "proxy cache", ProxyCache)
+        benches = open_by_bench(benchmark, "benchmark", Benchmark)
+    for key in sorted(set(caches) | set(benches), key=bench_key):
+        if key not in caches:
+            raise UsageError(f"{benches[key].path}: benchmark for {key} given without a "
+                             f"proxy cache for {key} (proxy quality needs both)")
+        if key not in benches:
+            raise UsageError(f"{caches[key].path}: proxy cache for {key} given without a "
+                             f"benchmark for {key} (proxy quality needs both)")
+    pairs = [(caches[k], benches[k]) for k in sorted(caches, key=bench_key)]
     from ..errors import MismatchError
     for cache_obj, bench in pairs:
         cache_obj.check_benchmark(bench)
-        for path, settings in zip(data.runs["file"], data.settings):
-            if settings["space"] == bench.space and \
-                    settings.get("benchmark_checksum") != bench.content_checksum:
+        key = bench_of(bench.space, bench.dataset)
+        for path, run_bench, settings in zip(data.runs["file"], data.runs["bench"],
+                                             data.settings):
+            if run_bench == key and settings.get("benchmark_checksum") != bench.content_checksum:
                 raise MismatchError(f"{path} was run on another benchmark than {bench.path} "
                                     "(benchmark checksums differ); pass the benchmark the "
                                     "runs used")

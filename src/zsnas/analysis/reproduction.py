@@ -1,6 +1,7 @@
 """The seed study's Table 1 beside ours, with the differences in settings.
 
-Rows: every space × proxy of the study (published mean ± std from
+Rows: every cell of the study — space × proxy on CIFAR-10, the only dataset the
+seed ran (published mean ± std from
 :mod:`zsnas.analysis.published` beside our mean ± sample std, ddof=1), then the
 baselines random-score, oracle and random search (and any other method present,
 e.g. regularized evolution) with our numbers only. ``diff`` = ours − published;
@@ -32,31 +33,35 @@ from .output import (
 from .runs import (
     METHOD_LABELS,
     PROXIES,
-    SPACE_LABELS,
     SPACES,
     RunData,
+    bench_key,
+    bench_label,
+    bench_of,
     method_key,
-    space_key,
+    seed_space,
+    with_space_dataset,
 )
 from .table1 import summarise
 
 EXTRA_METHODS = ("random-score", "oracle", "random")
-COLUMNS = ["space", "method", "published_n", "published_mean", "published_std", "published",
+COLUMNS = ["bench", "method", "published_n", "published_mean", "published_std", "published",
            "ours_n", "ours_mean", "ours_std", "ours", "diff", "welch_t", "welch_p"]
 
 
 def reproduction_table(data: RunData) -> pd.DataFrame:
-    summ = {(r.space, r.method): r for r in summarise(data.runs).itertuples()}
-    spaces = sorted(set(SPACES) | set(data.runs["space"]), key=space_key)
+    summ = {(r.bench, r.method): r for r in summarise(data.runs).itertuples()}
+    seed_cells = {bench_of(s, "cifar10") for s in SPACES}
+    spaces = sorted(seed_cells | {b for b in data.runs["bench"] if seed_space(b)}, key=bench_key)
     rows = []
     for space in spaces:
         present = {m for (s, m) in summ if s == space}
         methods = list(PROXIES) + list(EXTRA_METHODS)
         methods += sorted(present - set(methods), key=method_key)
         for m in methods:
-            pub = published.TABLE1.get((space, m))
+            pub = published.TABLE1.get((seed_space(space), m))
             ours = summ.get((space, m))
-            row = {"space": space, "method": m,
+            row = {"bench": space, "method": m,
                    "published_n": published.N_RUNS if pub else 0,
                    "published_mean": pub[0] if pub else float("nan"),
                    "published_std": pub[1] if pub else float("nan"),
@@ -73,7 +78,7 @@ def reproduction_table(data: RunData) -> pd.DataFrame:
                                                    pub[1], published.N_RUNS, equal_var=False)
                     row["welch_t"], row["welch_p"] = float(t.statistic), float(t.pvalue)
             rows.append(row)
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return with_space_dataset(pd.DataFrame(rows, columns=COLUMNS))
 
 
 # ----------------------------------------------------------- settings notes
@@ -107,8 +112,8 @@ def settings_notes(data: RunData) -> list[str]:
     runs = data.runs
     gea = runs[runs["strategy"] == "gea"]
     notes = []
-    n_cells = [f"{SPACE_LABELS.get(s, s)} {m}: {len(g)}" for (s, m), g in
-               sorted(gea.groupby(["space", "method"]), key=lambda x: (space_key(x[0][0]),
+    n_cells = [f"{bench_label(s)} {m}: {len(g)}" for (s, m), g in
+               sorted(gea.groupby(["bench", "method"]), key=lambda x: (bench_key(x[0][0]),
                                                                        method_key(x[0][1])))]
     notes.append(f"Runs per cell: the study used {published.N_RUNS} (the GEA code's run.sh "
                  f"uses 25); ours — {_join(n_cells, 'none')}.")
@@ -129,7 +134,7 @@ def settings_notes(data: RunData) -> list[str]:
     notes.append(f"GEA loop: the study describes P/S/C = {published.P}/{published.S}/"
                  f"{published.C}, i.e. {published.C} cycles × {published.P} children; the GEA "
                  f"code runs 201 cycles × 11 children (SPEC §5.7). Ours: {_join([loop_txt])}.")
-    nb101 = runs[runs["space"] == "nb101"]
+    nb101 = runs[runs["bench"] == "nb101/cifar10"]
     if len(nb101):
         widths = _distinct(nb101, "cache_width")
         notes.append("NB101 scoring width: the GEA code scores at stem 16, the benchmark was "
@@ -139,7 +144,7 @@ def settings_notes(data: RunData) -> list[str]:
                       "over all budgets and repeats; the customary number is the mean of the "
                       f"three 108-epoch repeats. Ours: report = "
                       f"{_join(_distinct(nb101, 'report'))}.")
-    nb201 = runs[runs["space"] == "nb201"]
+    nb201 = runs[runs["bench"] == "nb201/cifar10"]
     if len(nb201):
         notes.append("NB201 reported accuracy: mean over trials of the 200-epoch test accuracy "
                      f"(GEA code and study). Ours: report = {_join(_distinct(nb201, 'report'))}.")
@@ -172,7 +177,7 @@ def to_markdown(df: pd.DataFrame, notes: list[str], synthetic: bool) -> str:
     lines += [(f"Published: {published.CITATION} (mean ± std, n = {published.N_RUNS}). Ours: "
                "mean ± sample std (ddof = 1) over our runs. Welch p: two-sample Welch t-test "
                "from the summary statistics. Baseline rows have no published value."), ""]
-    rows = [{"space": SPACE_LABELS.get(r.space, r.space),
+    rows = [{"benchmark": bench_label(r.bench),
              "method": METHOD_LABELS.get(r.method, r.method),
              "published": r.published or "—", "ours": r.ours or "—", "n": r.ours_n,
              "diff": fmt_num(r.diff, 2, "—"), "Welch p": fmt_p(r.welch_p)

@@ -44,10 +44,8 @@ from ..errors import InputError, InputMissingError
 FORMAT = "zsnas-run"
 VERSION = 1
 
-#: Column order of the seed study's Table 1.
+#: Column order of the seed study's Table 1 (other spaces follow in registry order).
 SPACES = ("nb101", "nb201")
-SPACE_LABELS = {"nb101": "NAS-Bench-101", "nb201": "NAS-Bench-201"}
-SPACE_SIZES = {"nb201": 15_625, "nb101": 423_624}
 #: Row order of the seed study's Table 1.
 PROXIES = ("grad_norm", "snip", "synflow", "grasp", "fisher", "jacob_cov")
 BASELINES = ("random-score", "random", "re", "oracle")
@@ -65,6 +63,55 @@ class RunFileError(InputError):
 
 def space_key(space: str) -> tuple:
     return (SPACES.index(space), "") if space in SPACES else (len(SPACES), space)
+
+
+# A *benchmark* is one space on one dataset ("nb201/cifar100"): the unit every table,
+# figure and test of the analysis is computed for.
+def bench_of(space: str, dataset: str) -> str:
+    return f"{space}/{dataset}"
+
+
+def split_bench(bench: str) -> tuple[str, str]:
+    space, _, dataset = str(bench).partition("/")
+    return space, dataset or "cifar10"
+
+
+def bench_key(bench: str) -> tuple:
+    """Sort order: spaces in the seed's order, then datasets in the space's order."""
+    from ..spaces import get_space, is_space
+    space, dataset = split_bench(bench)
+    order = get_space(space).datasets if is_space(space) else ()
+    return (*space_key(space), order.index(dataset) if dataset in order else len(order), dataset)
+
+
+def space_label(space: str) -> str:
+    from ..spaces import get_space, is_space
+    return get_space(space).label if is_space(space) else space
+
+
+def dataset_label(dataset: str) -> str:
+    try:
+        from ..datasets import get_dataset, is_dataset
+    except ImportError:                      # pragma: no cover
+        return dataset
+    return get_dataset(dataset).label if is_dataset(dataset) else dataset
+
+
+def bench_label(bench: str) -> str:
+    """"NAS-Bench-201 / CIFAR-100"."""
+    space, dataset = split_bench(bench)
+    return f"{space_label(space)} / {dataset_label(dataset)}"
+
+
+def seed_space(bench: str) -> str | None:
+    """The seed study's cell of a benchmark (its space), or None: the seed ran CIFAR-10 only."""
+    space, dataset = split_bench(bench)
+    return space if dataset == "cifar10" else None
+
+
+def bench_size(bench: str) -> int:
+    from ..spaces import get_space
+    return get_space(split_bench(bench)[0]).size
 
 
 def method_key(method: str) -> tuple:
@@ -118,7 +165,7 @@ def check_pooling(records: list[tuple[Path, dict]]) -> None:
             raise MismatchError(f"{path}: duplicate of {seen[key]} (same settings and seed "
                                 f"{s.get('seed')}); a run must count once — remove one")
         seen[key] = path
-        cell = (s["space"], method_of(s))
+        cell = (bench_of(s["space"], str(s.get("dataset") or "cifar10")), method_of(s))
         if cell in cells:
             other_path, other = cells[cell]
             diff = _differing(res, other)
@@ -132,17 +179,17 @@ def check_pooling(records: list[tuple[Path, dict]]) -> None:
         else:
             cells[cell] = (path, res)
         shared = {k: res[k] for k in SHARED_KEYS if k in res and res[k] != "null"}
-        if s["space"] in spaces:
-            other_path, other = spaces[s["space"]]
+        if cell[0] in spaces:
+            other_path, other = spaces[cell[0]]
             diff = [k for k in shared if k in other and other[k] != shared[k]]
             if diff:
                 raise MismatchError(
-                    f"{path} and {other_path}: runs on {s['space']} with different "
+                    f"{path} and {other_path}: runs on {cell[0]} with different "
                     f"{', '.join(diff)} cannot be compared in one analysis; analyse them "
                     "separately")
             other.update({k: v for k, v in shared.items() if k not in other})
         else:
-            spaces[s["space"]] = (path, dict(shared))
+            spaces[cell[0]] = (path, dict(shared))
 
 
 def _short(text) -> str:
@@ -267,8 +314,10 @@ def _cache_width(settings: dict):
 def _row(path: Path, obj: dict) -> dict:
     s = obj["settings"]
     final = obj.get("final") if isinstance(obj.get("final"), dict) else {}
+    dataset = str(s.get("dataset") or "cifar10")
     row = {
-        "file": str(path), "space": s["space"], "strategy": s["strategy"],
+        "file": str(path), "bench": bench_of(s["space"], dataset), "space": s["space"],
+        "dataset": dataset, "strategy": s["strategy"],
         "proxy": s.get("proxy") or "", "method": method_of(s), "seed": s["seed"],
         "preset": str(s.get("preset") or ""),
     }
@@ -276,8 +325,9 @@ def _row(path: Path, obj: dict) -> dict:
         v = s.get(key)
         row[key] = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) \
             else math.nan
-    for key in ("regularize", "fitness_trial", "report", "benchmark", "benchmark_checksum"):
+    for key in ("regularize", "fitness_trial", "report", "benchmark_checksum"):
         row[key] = "" if s.get(key) is None else str(s.get(key))
+    row["benchmark_file"] = "" if s.get("benchmark") is None else str(s["benchmark"])
     row["synthetic"] = bool(s.get("synthetic", False))
     row["cache_width"] = _cache_width(s)
     row["final_id"] = final.get("id")
@@ -305,20 +355,36 @@ class RunData:
         return bool(len(self.runs) and self.runs["synthetic"].any())
 
     @property
-    def spaces(self) -> list[str]:
-        return sorted(self.runs["space"].unique(), key=space_key)
+    def benches(self) -> list[str]:
+        """The benchmarks (space/dataset) of the runs, in table order."""
+        return sorted(self.runs["bench"].unique(), key=bench_key)
 
 
 def sort_frame(df: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Sort rows by space and method in paper order, then by the ``extra`` columns."""
+    """Sort rows by benchmark and method in paper order, then by the ``extra`` columns."""
     if df.empty:
         return df.reset_index(drop=True)
     cols = [df[c].tolist() for c in extra]
-    spaces = df["space"].tolist() if "space" in df else [""] * len(df)
+    benches = df["bench"].tolist() if "bench" in df else [""] * len(df)
     methods = df["method"].tolist() if "method" in df else [""] * len(df)
-    order = sorted(range(len(df)), key=lambda i: (space_key(spaces[i]), method_key(methods[i]),
+    order = sorted(range(len(df)), key=lambda i: (bench_key(benches[i]), method_key(methods[i]),
                                                   *(c[i] for c in cols)))
     return df.iloc[order].reset_index(drop=True)
+
+
+def with_space_dataset(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with ``space`` and ``dataset`` columns (from ``bench``) right after it."""
+    if "bench" not in df or df.empty and "space" in df:
+        return df
+    out = df.copy()
+    pairs = [split_bench(b) for b in out["bench"]]
+    for k, name in enumerate(("space", "dataset")):
+        values = [p[k] for p in pairs]
+        if name in out:
+            out[name] = values
+        else:
+            out.insert(list(out.columns).index("bench") + 1 + k, name, values)
+    return out
 
 
 def load_runs(paths) -> RunData:
@@ -332,7 +398,7 @@ def load_runs(paths) -> RunData:
     runs = pd.DataFrame(rows)
     runs["_seed_key"] = runs["seed"].map(lambda v: (0, float(v), "")
                                          if isinstance(v, (int, float)) else (1, 0.0, str(v)))
-    order = sorted(range(len(runs)), key=lambda i: (space_key(runs["space"].iloc[i]),
+    order = sorted(range(len(runs)), key=lambda i: (bench_key(runs["bench"].iloc[i]),
                                                     method_key(runs["method"].iloc[i]),
                                                     runs["_seed_key"].iloc[i],
                                                     runs["file"].iloc[i]))
@@ -341,9 +407,9 @@ def load_runs(paths) -> RunData:
     curve_rows = []
     for r in runs.itertuples(index=False):
         for cycle, acc in enumerate(by_file[r.file]["curve"]):
-            curve_rows.append({"space": r.space, "method": r.method, "seed": r.seed,
+            curve_rows.append({"bench": r.bench, "method": r.method, "seed": r.seed,
                                "file": r.file, "cycle": cycle, "accuracy": float(acc)})
-    curves = pd.DataFrame(curve_rows, columns=["space", "method", "seed", "file", "cycle",
+    curves = pd.DataFrame(curve_rows, columns=["bench", "method", "seed", "file", "cycle",
                                                "accuracy"])
     settings = [by_file[f]["settings"] for f in runs["file"]]
     return RunData(runs=runs, curves=curves, settings=settings)

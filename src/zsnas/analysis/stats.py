@@ -43,16 +43,16 @@ from .output import (
     write_text,
 )
 from .published import ANOVA_P
-from .runs import SPACE_LABELS, RunData, method_key, space_key
+from .runs import RunData, bench_key, bench_label, method_key
 
 ALPHA = 0.05
 
-TEST_COLUMNS = ["space", "test", "library", "statistic", "df1", "df2", "p_value", "eta2",
+TEST_COLUMNS = ["bench", "test", "library", "statistic", "df1", "df2", "p_value", "eta2",
                 "omega2", "epsilon2", "k", "N", "note"]
-PAIR_COLUMNS = ["space", "posthoc", "group1", "group2", "meandiff", "p_adj", "lower", "upper",
+PAIR_COLUMNS = ["bench", "posthoc", "group1", "group2", "meandiff", "p_adj", "lower", "upper",
                 "reject", "note"]
 TEST_ORDER = {"one-way ANOVA": 0, "Welch ANOVA": 1, "Levene (median)": 2, "Kruskal-Wallis": 3}
-GROUP_COLUMNS = ["space", "method", "n", "mean", "std", "median", "shapiro_W", "shapiro_p",
+GROUP_COLUMNS = ["bench", "method", "n", "mean", "std", "median", "shapiro_W", "shapiro_p",
                  "normal", "note"]
 
 
@@ -233,7 +233,7 @@ def dunn_pairs(names: list[str], groups: list[np.ndarray]) -> list[dict]:
 # ------------------------------------------------------------------ per space
 @dataclass
 class SpaceStats:
-    space: str
+    bench: str
     groups: list[dict] = field(default_factory=list)
     tests: list[dict] = field(default_factory=list)
     pairs: list[dict] = field(default_factory=list)
@@ -251,7 +251,7 @@ def analyse_space(space: str, runs: pd.DataFrame) -> SpaceStats:
     for m in methods:
         v = values[m]
         w, p, note = shapiro_test(v)
-        res.groups.append({"space": space, "method": m, "n": int(v.size),
+        res.groups.append({"bench": space, "method": m, "n": int(v.size),
                            "mean": float(v.mean()),
                            "std": float(np.std(v, ddof=1)) if v.size > 1 else float("nan"),
                            "median": float(np.median(v)), "shapiro_W": w, "shapiro_p": p,
@@ -326,8 +326,8 @@ def analyse_space(space: str, runs: pd.DataFrame) -> SpaceStats:
 def run_stats(data: RunData) -> list[SpaceStats]:
     """:func:`analyse_space` for every space that has GEA runs (baselines excluded)."""
     out = []
-    for space in data.spaces:
-        sub = data.runs[(data.runs["space"] == space) & (data.runs["strategy"] == "gea")]
+    for space in data.benches:
+        sub = data.runs[(data.runs["bench"] == space) & (data.runs["strategy"] == "gea")]
         if sub.empty:
             st = SpaceStats(space, notes=["no proxy-guided (gea) runs in this space"],
                             recommendation="none (no gea runs)")
@@ -352,8 +352,8 @@ def summary_markdown(results: list[SpaceStats], synthetic: bool) -> str:
               (f"For reference, the seed study reports a one-way ANOVA p-value of "
                f"{fmt_p(ANOVA_P)} across proxies (not stated whether per space or pooled)."),
               ""]
-    for r in sorted(results, key=lambda r: space_key(r.space)):
-        lines += [f"## {SPACE_LABELS.get(r.space, r.space)}", ""]
+    for r in sorted(results, key=lambda r: bench_key(r.bench)):
+        lines += [f"## {bench_label(r.bench)}", ""]
         if r.groups:
             g = pd.DataFrame([{"method": x["method"], "n": x["n"],
                                "mean": fmt_num(x["mean"]), "std": fmt_num(x["std"]),
@@ -406,13 +406,13 @@ def write_stats(data: RunData, out_dir: Path, synthetic: bool | None = None) -> 
     out_dir = Path(out_dir)
     results = run_stats(data)
     groups, tests, pairs = [], [], []
-    for r in sorted(results, key=lambda r: space_key(r.space)):
+    for r in sorted(results, key=lambda r: bench_key(r.bench)):
         groups += r.groups
-        tests += [{**t, "space": r.space} for t in r.tests]
-        pairs += [{**p, "space": r.space} for p in r.pairs]
-    tests.sort(key=lambda t: (space_key(t["space"]), TEST_ORDER.get(t["test"], 9)))
+        tests += [{**t, "bench": r.bench} for t in r.tests]
+        pairs += [{**p, "bench": r.bench} for p in r.pairs]
+    tests.sort(key=lambda t: (bench_key(t["bench"]), TEST_ORDER.get(t["test"], 9)))
     ph_order = {"Tukey HSD": 0, "Games-Howell": 1, "Dunn (Holm)": 2}
-    pairs.sort(key=lambda p: (space_key(p["space"]), ph_order.get(p["posthoc"], 9),
+    pairs.sort(key=lambda p: (bench_key(p["bench"]), ph_order.get(p["posthoc"], 9),
                               method_key(p["group1"]), method_key(p["group2"])))
     return {
         "stats_groups.csv": write_csv(out_dir / "stats_groups.csv",

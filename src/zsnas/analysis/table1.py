@@ -20,23 +20,23 @@ from .output import (
     write_csv,
     write_text,
 )
-from .runs import SPACE_LABELS, RunData, method_key, sort_frame, space_key
+from .runs import RunData, bench_key, bench_label, method_key, sort_frame, with_space_dataset
 
 
 def summarise(runs: pd.DataFrame, value: str = "final_accuracy") -> pd.DataFrame:
-    """``space, method, strategy, n, mean, std, min, max`` of ``value`` per group
-    (std: sample standard deviation, ddof=1)."""
-    cols = ["space", "method", "strategy", "n", "mean", "std", "min", "max"]
+    """``bench, space, dataset, method, strategy, n, mean, std, min, max`` of ``value``
+    per (benchmark, method) (std: sample standard deviation, ddof=1)."""
+    cols = ["bench", "method", "strategy", "n", "mean", "std", "min", "max"]
     if runs.empty:
         return pd.DataFrame(columns=cols)
     rows = []
-    for (space, method), g in runs.groupby(["space", "method"], sort=False):
+    for (space, method), g in runs.groupby(["bench", "method"], sort=False):
         v = g[value].astype(float)
-        rows.append({"space": space, "method": method, "strategy": g["strategy"].iloc[0],
+        rows.append({"bench": space, "method": method, "strategy": g["strategy"].iloc[0],
                      "n": int(v.size), "mean": float(v.mean()),
                      "std": float(v.std(ddof=1)) if v.size > 1 else float("nan"),
                      "min": float(v.min()), "max": float(v.max())})
-    return sort_frame(pd.DataFrame(rows, columns=cols))
+    return with_space_dataset(sort_frame(pd.DataFrame(rows, columns=cols)))
 
 
 def table1(data: RunData) -> pd.DataFrame:
@@ -47,10 +47,10 @@ def table1(data: RunData) -> pd.DataFrame:
 
 
 def _wide(df: pd.DataFrame, latex: bool) -> tuple[list[str], list[list[str]]]:
-    spaces = sorted(df["space"].unique(), key=space_key)
+    spaces = sorted(df["bench"].unique(), key=bench_key)
     methods = sorted(df["method"].unique(), key=method_key)
-    cells = {(r.space, r.method): (r.mean, r.std, r.n) for r in df.itertuples()}
-    header = ["method"] + [f"{SPACE_LABELS.get(s, s)} (n)" for s in spaces]
+    cells = {(r.bench, r.method): (r.mean, r.std, r.n) for r in df.itertuples()}
+    header = ["method"] + [f"{bench_label(s)} (n)" for s in spaces]
     body = []
     for m in methods:
         row = [latex_escape(m) if latex else m]

@@ -83,7 +83,7 @@ def _parse_spec(adjacency: str, operations: str) -> tuple[np.ndarray, list[int]]
 def convert_nb101(source: str | os.PathLike, out: str | os.PathLike, *, verify_crc: bool = True,
                   verify_hashes: bool = False, synthetic: bool = False,
                   progress: bool = True, expected_archs: int | None = None,
-                  allow_missing: bool = False) -> Path:
+                  allow_missing: bool = False, dataset: str = "cifar10") -> Path:
     """Convert an NB101 tfrecord file to the HDF5 schema; returns ``out``.
 
     ``verify_hashes`` recomputes every module hash from its cell (SPEC §3.3)
@@ -99,6 +99,9 @@ def convert_nb101(source: str | os.PathLike, out: str | os.PathLike, *, verify_c
     which converts what is there and marks the file ``complete=False``.
     """
     source = Path(source)
+    if dataset != "cifar10":
+        from ..errors import UsageError
+        raise UsageError(f"--dataset {dataset}: NAS-Bench-101 was trained on cifar10 only")
     if not source.is_file():
         raise ConversionError(f"{source}: no such file")
     if not looks_like_tfrecord(source):

@@ -4,12 +4,19 @@
   ``meta.pickle.pbz2`` gives ``meta_archs`` (index = position); each
   ``{index:06d}.pickle.pbz2`` (or ``{index}.pickle.pbz2``) is a bz2 pickle
   ``{'12': ArchResults, '200': ArchResults}``. Files are decompressed and
-  unpickled in a process pool (bz2 is the cost: ≈ 17 ms per file).
+  unpickled in a process pool (bz2 is the cost: ≈ 8–18 ms per file; reading
+  one dataset through the API's ``ArchResults`` adds ≈ 0.6–1 ms).
 - NB201 ``.pth`` (v1_0 / v1_1): a ``torch.save``d dict ``{'meta_archs',
   'arch2infos': {index: {'less': ArchResults, 'full': ArchResults}},
   'evaluated_indexes'}``; ``less`` is hp '12' and ``full`` hp '200'.
 
-Both end in :func:`zsnas.benchmarks.nb201_results.extract` and one writer.
+Both end in :func:`zsnas.benchmarks.nb201_results.extract` (read through the
+official ``nats_bench`` API's ``ArchResults``) and one writer. One output file
+per dataset (``dataset``: ``cifar10``, ``cifar100`` or ``ImageNet16-120``; the
+root attribute ``dataset`` records it); a source whose results lack the
+requested dataset (NB201 v1_0's 12-epoch results hold ``cifar10-valid`` only)
+is a :class:`~zsnas.errors.ConversionError` naming the file, the architecture
+and the dataset / schedule missing, and nothing is written.
 """
 from __future__ import annotations
 
@@ -19,10 +26,11 @@ import pickle
 import re
 import tarfile
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from ..errors import ConversionError
-from .nb201_results import ResultsError, assemble, extract
+from .nb201_results import ResultsError, assemble, check_dataset, extract
 from .provenance import provenance
 from .schema import write_benchmark
 
@@ -37,14 +45,14 @@ def _load_pbz2(data: bytes, name: str):
         raise ConversionError(f"{name}: not a bz2-compressed pickle ({exc})") from None
 
 
-def _extract_one(item: tuple[str, bytes]) -> dict:
+def _extract_one(item: tuple[str, bytes], dataset: str = "cifar10") -> dict:
     name, data = item
     info = _load_pbz2(data, name)
     if not isinstance(info, dict):
         raise ConversionError(f"{name}: expected a dict keyed by hp ('12', '200'), "
                               f"got {type(info).__name__}")
     try:
-        return extract(info)
+        return extract(info, dataset)
     except ResultsError as exc:
         raise ConversionError(f"{name}: {exc}") from None
 
@@ -118,10 +126,12 @@ def _check_index(records, meta_archs, label):
                                   "meta_archs disagrees")
 
 
-def convert_nats(source: str | os.PathLike, out: str | os.PathLike, *, workers: int | None = None,
-                 synthetic: bool = False, progress: bool = True,
+def convert_nats(source: str | os.PathLike, out: str | os.PathLike, *, dataset: str = "cifar10",
+                 workers: int | None = None, synthetic: bool = False, progress: bool = True,
                  allow_missing: bool = False) -> Path:
-    """Convert a NATS-Bench tss simple archive (folder or .tar) to HDF5.
+    """Convert a NATS-Bench tss simple archive (folder or .tar) to HDF5 for ``dataset``
+    (``cifar10``, ``cifar100`` or ``ImageNet16-120``; an unknown name is a
+    :class:`~zsnas.errors.UsageError`).
 
     Every architecture of ``meta_archs`` must have its file unless
     ``allow_missing`` (then the present subset is converted and the file's
@@ -129,6 +139,7 @@ def convert_nats(source: str | os.PathLike, out: str | os.PathLike, *, workers: 
     """
     from tqdm import tqdm
 
+    check_dataset(dataset)
     path = Path(source)
     src = _NatsSource(path)
     meta = _load_pbz2(src.meta(), src.label("meta.pickle.pbz2"))
@@ -145,7 +156,7 @@ def convert_nats(source: str | os.PathLike, out: str | os.PathLike, *, workers: 
     if not present:
         raise ConversionError(f"{path}: no architecture files ({{index:06d}}.pickle.pbz2)")
     workers = workers or min(os.cpu_count() or 1, 8)
-    bar = tqdm(total=len(present), unit="arch", desc=f"convert {path.name}",
+    bar = tqdm(total=len(present), unit="arch", desc=f"convert {path.name} ({dataset})",
                disable=not progress, mininterval=1.0)
     records = []
     pool = ProcessPoolExecutor(workers) if workers > 1 else None
@@ -154,8 +165,8 @@ def convert_nats(source: str | os.PathLike, out: str | os.PathLike, *, workers: 
         batch = 1024
         for start in range(0, len(present), batch):
             items = [(src.label(files[i]), src.read(files[i])) for i in present[start:start + batch]]
-            mapped = pool.map(_extract_one, items, chunksize=32) if pool else map(_extract_one,
-                                                                                  items)
+            one = partial(_extract_one, dataset=dataset)
+            mapped = pool.map(one, items, chunksize=32) if pool else map(one, items)
             for rec in mapped:
                 records.append(rec)
                 bar.update()
@@ -165,17 +176,21 @@ def convert_nats(source: str | os.PathLike, out: str | os.PathLike, *, workers: 
         bar.close()
     _check_index(records, meta_archs, path)
     records.sort(key=lambda r: r["index"])
-    archs, metrics, metric_attrs = assemble(records)
+    archs, metrics, metric_attrs = assemble(records, dataset)
     attrs = provenance(path, "nats-tss-simple", "zsnas.benchmarks.convert_nb201.convert_nats",
                        synthetic=synthetic)
+    attrs["dataset"] = dataset
     attrs["complete"] = not missing
     return write_benchmark(out, space="nb201", archs=archs, metrics=metrics, attrs=attrs,
                            metric_attrs=metric_attrs)
 
 
 def convert_nb201_pth(source: str | os.PathLike, out: str | os.PathLike, *,
-                      synthetic: bool = False, progress: bool = True) -> Path:
-    """Convert a NAS-Bench-201 ``.pth`` (v1_0 or v1_1) to HDF5.
+                      dataset: str = "cifar10", synthetic: bool = False,
+                      progress: bool = True) -> Path:
+    """Convert a NAS-Bench-201 ``.pth`` (v1_0 or v1_1) to HDF5 for ``dataset``
+    (``cifar10``, ``cifar100`` or ``ImageNet16-120``; v1_0 converts for
+    ``cifar10`` only: its 12-epoch results hold ``cifar10-valid`` alone).
 
     Needs ``torch.load(weights_only=False)`` (the file is a pickle of builtin
     containers): only load files you trust. The real v1_1 file takes minutes
@@ -184,6 +199,7 @@ def convert_nb201_pth(source: str | os.PathLike, out: str | os.PathLike, *,
     import torch
     from tqdm import tqdm
 
+    check_dataset(dataset)
     path = Path(source)
     if not path.is_file():
         raise ConversionError(f"{path}: no such file")
@@ -197,21 +213,24 @@ def convert_nb201_pth(source: str | os.PathLike, out: str | os.PathLike, *,
     infos = data["arch2infos"]
     synthetic = synthetic or bool(data.get(SYNTHETIC_KEY, False))
     records = []
-    for i in tqdm(range(len(meta_archs)), unit="arch", desc=f"convert {path.name}",
+    for i in tqdm(range(len(meta_archs)), unit="arch", desc=f"convert {path.name} ({dataset})",
                   disable=not progress, mininterval=1.0):
         if i not in infos:
             raise ConversionError(f"{path}: arch2infos lacks architecture {i}")
         entry = infos[i]
         try:
-            records.append(extract({"12": entry["less"], "200": entry["full"]}))
+            records.append(extract({"12": entry["less"], "200": entry["full"]}, dataset))
         except (KeyError, TypeError) as exc:
             raise ConversionError(f"{path}: arch2infos[{i}] lacks {exc}") from None
         except ResultsError as exc:
-            raise ConversionError(f"{path}: arch2infos[{i}]: {exc}") from None
+            msg = str(exc)
+            where = "" if msg.startswith(f"architecture {i},") else f"arch2infos[{i}]: "
+            raise ConversionError(f"{path}: {where}{msg}") from None
     _check_index(records, meta_archs, path)
-    archs, metrics, metric_attrs = assemble(records)
+    archs, metrics, metric_attrs = assemble(records, dataset)
     attrs = provenance(path, "nb201-pth", "zsnas.benchmarks.convert_nb201.convert_nb201_pth",
                        synthetic=synthetic)
+    attrs["dataset"] = dataset
     return write_benchmark(out, space="nb201", archs=archs, metrics=metrics, attrs=attrs,
                            metric_attrs=metric_attrs)
 

@@ -1,25 +1,30 @@
 """A CSV or Parquet table of architectures and metrics → HDF5.
 
 NAS researchers often hold derived tables; this turns one into a benchmark
-file. Columns (one row per architecture, or per trial with ``trial``):
+file of one (space, dataset). Columns (one row per architecture, or per trial
+with ``trial``):
 
-- ``arch``: NB201 architecture string, **or** ``adjacency`` + ``ops``: NB101
-  cell as JSON lists (``[[0,1,…],…]`` and ``["input", …, "output"]``; op
-  labels ``conv3x3-bn-relu``/``conv1x1-bn-relu``/``maxpool3x3`` or their
-  short forms ``conv3x3``/``conv1x1``). NB101 cells are pruned and hashed.
+- the space's architecture columns (its ``table_columns``; the space is the
+  one whose columns are present): NB201 ``arch`` (an architecture string);
+  NB101 ``adjacency`` + ``ops`` (JSON lists ``[[0,1,…],…]`` and ``["input",
+  …, "output"]``; op labels ``conv3x3-bn-relu``/``conv1x1-bn-relu``/
+  ``maxpool3x3`` or ``conv3x3``/``conv1x1``; pruned and hashed, so isomorphic
+  rows are one architecture).
 - ``index`` (optional): the benchmark's own architecture index, kept as the
   id; without it ids are 0, 1, … in order of first appearance.
 - ``trial`` (optional): trial number (0, 1, …), one row per trial.
-- metrics ``<split>_acc@<epochs>`` (split ∈ train, valid, test; percent) and
-  ``train_time@<epochs>`` (seconds); at least one.
+- metrics ``<split>_acc@<epochs>`` (split ∈ train, valid, test, ori_test;
+  percent) and ``train_time@<epochs>`` (seconds); at least one.
 - ``params``, ``flops`` (optional; MFLOPs).
+
+``dataset`` names the dataset the numbers are for (default CIFAR-10); it must
+be one the space's benchmark has.
 
 Empty cells are missing values (NaN). Any other column is an error, so a
 misspelt metric is never dropped silently.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -29,13 +34,13 @@ import pandas as pd
 
 from ..errors import ConversionError
 from .provenance import provenance
-from .schema import MAX_SECONDS, NB101_PAD, write_benchmark
+from .schema import MAX_SECONDS, write_benchmark
 
 #: The largest id, trial number or parameter count a table may hold (int64).
 MAX_ID = 2**63 - 1024
 
-METRIC_COLUMN = re.compile(r"^(?:(train|valid|test)_acc|(train_time))@(\d+)$")
-_OP_ALIASES = {"conv3x3": "conv3x3-bn-relu", "conv1x1": "conv1x1-bn-relu"}
+METRIC_COLUMN = re.compile(r"^(?:(train|valid|test|ori_test)_acc|(train_time))@(\d+)$")
+_OTHER_COLUMNS = ("index", "trial", "params", "flops")
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -112,6 +117,9 @@ def numeric_column(path: Path, df: pd.DataFrame, col: str, *, integer: bool = Fa
 
 
 def _parse_columns(path, df, space):
+    from ..spaces import get_space, space_names
+    spaces = [get_space(s) for s in space_names()]
+    arch_columns = {c for s in spaces for c in s.table_columns}
     metric_cols = {}
     unknown = []
     owner: dict[tuple, str] = {}
@@ -125,48 +133,36 @@ def _parse_columns(path, df, space):
                                       f"give {split} at {key[1]} epochs; keep one")
             owner[key] = str(col)
             metric_cols[str(col)] = key
-        elif col not in ("arch", "adjacency", "ops", "index", "trial", "params", "flops"):
+        elif col not in arch_columns and col not in _OTHER_COLUMNS:
             unknown.append(str(col))
+    names = " | ".join("+".join(s.table_columns) for s in spaces)
     if unknown:
         raise ConversionError(
-            f"{path}: unrecognised column(s) {unknown}; expected arch | adjacency+ops, "
-            "optional index, trial, params, flops, and metrics named "
-            "<train|valid|test>_acc@<epochs> or train_time@<epochs>")
+            f"{path}: unrecognised column(s) {unknown}; expected {names}, optional index, "
+            "trial, params, flops, and metrics named <train|valid|test|ori_test>_acc@<epochs> "
+            "or train_time@<epochs>")
     if not metric_cols:
         raise ConversionError(f"{path}: no metric columns (e.g. valid_acc@12, test_acc@200)")
-    has_arch = "arch" in df.columns
-    has_cell = "adjacency" in df.columns or "ops" in df.columns
-    if has_arch and has_cell:
-        raise ConversionError(f"{path}: both 'arch' (NB201) and 'adjacency'/'ops' (NB101) "
-                              "columns; keep one")
-    if has_cell and not ("adjacency" in df.columns and "ops" in df.columns):
-        raise ConversionError(f"{path}: NB101 tables need both 'adjacency' and 'ops' columns")
-    detected = "nb201" if has_arch else "nb101" if has_cell else None
-    if detected is None:
-        raise ConversionError(f"{path}: no architecture column ('arch' for NB201, "
-                              "'adjacency' + 'ops' for NB101)")
-    if space is not None and space != detected:
-        raise ConversionError(f"{path}: --space {space} but the columns describe {detected}")
+    present = [s for s in spaces if all(c in df.columns for c in s.table_columns)]
+    partial = [s for s in spaces if s not in present and any(c in df.columns
+                                                              for c in s.table_columns)]
+    if len(present) > 1:
+        raise ConversionError(f"{path}: columns of several spaces "
+                              f"({', '.join(s.name for s in present)}); keep one")
+    if not present:
+        if partial:
+            s = partial[0]
+            raise ConversionError(f"{path}: {s.name} tables need all of the columns "
+                                  f"{list(s.table_columns)}")
+        raise ConversionError(f"{path}: no architecture column ({names})")
+    detected = present[0]
+    if space is not None and space != detected.name:
+        raise ConversionError(f"{path}: --space {space} but the columns describe {detected.name}")
     return detected, metric_cols
 
 
-def _nb101_cell(row_no, adjacency, ops):
-    from ..spaces.nb101 import ModelSpec
-    try:
-        matrix = json.loads(adjacency) if isinstance(adjacency, str) else adjacency
-        labels = json.loads(ops) if isinstance(ops, str) else ops
-        labels = [_OP_ALIASES.get(o, o) for o in labels]
-        spec = ModelSpec(np.asarray(matrix, dtype=np.int64), list(labels))
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"malformed NB101 cell ({exc})") from None
-    if not spec.is_valid():
-        raise ValueError(f"cell {matrix} {labels} is outside the NAS-Bench-101 space "
-                         "(no input→output path, >7 vertices, >9 edges or unknown op)")
-    return spec
-
-
 def convert_table(source: str | os.PathLike, out: str | os.PathLike, *, space: str | None = None,
-                  synthetic: bool = False) -> Path:
+                  dataset: str = "cifar10", synthetic: bool = False) -> Path:
     """Convert a CSV/Parquet table to the HDF5 schema (see the module docstring)."""
     path = Path(source)
     if not path.is_file():
@@ -175,28 +171,19 @@ def convert_table(source: str | os.PathLike, out: str | os.PathLike, *, space: s
     if len(df) == 0:
         raise ConversionError(f"{path}: the table has no rows")
     space, metric_cols = _parse_columns(path, df, space)
+    space.check_dataset(dataset)
 
     # ---- architectures -> ids
     keys, encodings = [], {}
-    for row_no, rec in enumerate(df.itertuples(index=False)):
-        rec = rec._asdict()
+    columns = list(df.columns)
+    for row_no, values in enumerate(df.itertuples(index=False, name=None)):
+        rec = dict(zip(columns, values))
         try:
-            if space == "nb201":
-                from ..spaces.nb201 import parse_arch
-                arch = rec["arch"]
-                if not isinstance(arch, str):
-                    raise ValueError(f"arch {arch!r} is not a string")
-                ops = parse_arch(arch)
-                key = ops
-                enc = (ops,)
-            else:
-                spec = _nb101_cell(row_no, rec["adjacency"], rec["ops"])
-                key = spec.hash_spec()
-                enc = (spec,)
+            key, arch = space.table_arch(rec)
         except ValueError as exc:
-            raise ConversionError(f"{path}: row {row_no + 2}: {exc}") from None
+            raise ConversionError(f"{path}: {_row_label(path, row_no)}: {exc}") from None
         keys.append(key)
-        encodings.setdefault(key, enc)
+        encodings.setdefault(key, arch)
     if "index" in df.columns:
         index = numeric_column(path, df, "index", integer=True, low=0, high=MAX_ID,
                                allow_empty=False)
@@ -259,28 +246,11 @@ def convert_table(source: str | os.PathLike, out: str | os.PathLike, *, space: s
         return out
 
     archs = {"id": np.array(ids, dtype=np.int64), "params": per_arch("params", -1, np.int64),
-             "flops": per_arch("flops", np.nan, np.float64)}
-    if space == "nb201":
-        from ..spaces.nb201 import arch_str
-        ops = np.array([encodings[key_of_row[r]][0] for r in range(n)], dtype=np.uint8)
-        archs["ops"] = ops
-        archs["arch_str"] = [arch_str(tuple(int(o) for o in row)) for row in ops]
-    else:
-        from ..spaces.nb101 import OP_CODES
-        hashes, nv = [], np.zeros(n, dtype=np.uint8)
-        adjacency = np.zeros((n, 7, 7), dtype=np.uint8)
-        opcodes = np.full((n, 7), NB101_PAD, dtype=np.int8)
-        for r in range(n):
-            spec = encodings[key_of_row[r]][0]
-            v = len(spec.ops)
-            hashes.append(spec.hash_spec())
-            nv[r] = v
-            adjacency[r, :v, :v] = np.asarray(spec.matrix)
-            opcodes[r, :v] = [OP_CODES[o] for o in spec.ops]
-        archs.update(hash=np.array(hashes, dtype="S32"), num_vertices=nv,
-                     adjacency=adjacency, ops=opcodes)
+             "flops": per_arch("flops", np.nan, np.float64),
+             **space.archs_columns([encodings[key_of_row[r]] for r in range(n)])}
     attrs = provenance(path, f"table-{path.suffix.lower().lstrip('.')}",
                        "zsnas.benchmarks.convert_table", synthetic=synthetic)
     metric_attrs = {e: {"trial_labels": trial_labels} for e in metrics}
-    return write_benchmark(out, space=space, archs=archs, metrics=metrics, attrs=attrs,
+    attrs["dataset"] = dataset
+    return write_benchmark(out, space=space.name, archs=archs, metrics=metrics, attrs=attrs,
                            metric_attrs=metric_attrs)

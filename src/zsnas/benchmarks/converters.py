@@ -22,18 +22,19 @@ from ..errors import UsageError
 @dataclass(frozen=True)
 class Converter:
     kind: str
-    ref: str                 # "module:function(source, out, **options) -> Path"
+    ref: str                 # "module:function(source, out, *, dataset, **options) -> Path"
     space: str | None        # the space it produces (None: read from the source)
     description: str
+    sources: tuple[str, ...] = ()   # the zsnas download names it converts
 
 
 CONVERTERS = {c.kind: c for c in (
     Converter("nb101", "zsnas.benchmarks.convert_nb101:convert_nb101", "nb101",
-              "NAS-Bench-101 tfrecord"),
+              "NAS-Bench-101 tfrecord", ("nb101-full", "nb101-108")),
     Converter("nats", "zsnas.benchmarks.convert_nb201:convert_nats", "nb201",
-              "NATS-Bench tss simple archive (folder or .tar)"),
+              "NATS-Bench tss simple archive (folder or .tar)", ("nats-tss",)),
     Converter("nb201-pth", "zsnas.benchmarks.convert_nb201:convert_nb201_pth", "nb201",
-              "NAS-Bench-201 .pth"),
+              "NAS-Bench-201 .pth", ("nb201-v1_1", "nb201-v1_0")),
     Converter("table", "zsnas.benchmarks.convert_table:convert_table", None,
               "CSV/Parquet table"),
 )}

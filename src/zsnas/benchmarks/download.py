@@ -18,6 +18,7 @@ import re
 import tarfile
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -30,9 +31,15 @@ __all__ = [
     "file_digest",
     "verify",
     "download",
+    "extract_dataset_archive",
     "extract_cifar10",
+    "extract_cifar100",
+    "ArchiveLayout",
+    "ARCHIVES",
     "CIFAR10_MEMBERS",
     "CIFAR10_MEMBER_MD5",
+    "CIFAR100_MEMBERS",
+    "CIFAR100_MEMBER_MD5",
 ]
 
 CHUNK = 1 << 20  # 1 MiB
@@ -60,8 +67,45 @@ CIFAR10_MEMBER_MD5 = {
     "test_batch": "40351d587109b95175f43aff81a1287e",
     "batches.meta": "5ff9c542aee3614f3951f8cda6e48888",
 }
-_CIFAR10_DIR = "cifar-10-batches-py"
-_CIFAR10_OFFICIAL_SIZE = 170498071
+
+#: Files expected inside ``cifar-100-python/``.
+CIFAR100_MEMBERS = ("train", "test", "meta")
+
+#: md5 of each member of the official archive (torchvision's ``train_list``,
+#: ``test_list`` and ``meta``).
+CIFAR100_MEMBER_MD5 = {
+    "train": "16019d7e3df5f24257cddd939b257f8d",
+    "test": "f0ef6b0ae62326f3e7ffdfab6717acfc",
+    "meta": "7973b15100ade9c7d40fb424638fde48",
+}
+
+
+@dataclass(frozen=True)
+class ArchiveLayout:
+    """What an official dataset archive holds: one folder with these files.
+
+    Attributes:
+        source: the :data:`~.sources.SOURCES` key of the archive (its official size).
+        label: dataset name for messages ("CIFAR-10").
+        folder: the folder the archive unpacks to.
+        members: files that folder must hold.
+        member_md5: official md5 of each member.
+    """
+
+    source: str
+    label: str
+    folder: str
+    members: tuple[str, ...]
+    member_md5: dict = field(hash=False)
+
+
+#: The archives :func:`extract_dataset_archive` knows, by source name.
+ARCHIVES = {
+    "cifar10": ArchiveLayout("cifar10", "CIFAR-10", "cifar-10-batches-py", CIFAR10_MEMBERS,
+                             CIFAR10_MEMBER_MD5),
+    "cifar100": ArchiveLayout("cifar100", "CIFAR-100", "cifar-100-python", CIFAR100_MEMBERS,
+                              CIFAR100_MEMBER_MD5),
+}
 
 
 class DownloadError(ZsnasError):
@@ -310,7 +354,7 @@ def download(
 
 
 # --------------------------------------------------------------------------
-# CIFAR-10 archive
+# dataset archives (CIFAR-10, CIFAR-100)
 
 
 def _check_member_name(archive: Path, name: str) -> None:
@@ -321,19 +365,33 @@ def _check_member_name(archive: Path, name: str) -> None:
         raise DownloadError(f"{archive}: refusing unsafe member path {name!r}")
 
 
-def extract_cifar10(
+def _layout(dataset: ArchiveLayout | str) -> ArchiveLayout:
+    if isinstance(dataset, ArchiveLayout):
+        return dataset
+    try:
+        return ARCHIVES[dataset]
+    except KeyError:
+        raise KeyError(f"no archive layout for {dataset!r}; known: {', '.join(ARCHIVES)}") \
+            from None
+
+
+def extract_dataset_archive(
     archive: str | os.PathLike,
     dest_dir: str | os.PathLike,
+    dataset: ArchiveLayout | str,
     *,
     check_members: bool | None = None,
 ) -> Path:
-    """Safely extract ``cifar-10-python.tar.gz`` and return ``cifar-10-batches-py/``.
+    """Safely extract a dataset archive (``"cifar10"``, ``"cifar100"``) and return
+    its folder (``cifar-10-batches-py/``, ``cifar-100-python/``) under ``dest_dir``.
 
     Members with absolute paths or ``..`` components are rejected before
-    anything is written, and extraction uses ``tarfile``'s ``"data"`` filter.
-    After extraction every file in :data:`CIFAR10_MEMBERS` must exist.
+    anything is written; so is an archive that lacks one of the layout's
+    members (e.g. the CIFAR-10 archive given as CIFAR-100). Extraction uses
+    ``tarfile``'s ``"data"`` filter; afterwards every member must exist.
 
     Args:
+        dataset: a key of :data:`ARCHIVES` or an :class:`ArchiveLayout`.
         check_members: also compare each member's md5 with the official one.
             ``None`` (default) does so only when the archive has the official
             archive's size, so synthetic fixtures are not rejected.
@@ -342,18 +400,28 @@ def extract_cifar10(
         DownloadError: unreadable archive, unsafe member, missing member or
             (when checked) a member md5 mismatch.
     """
+    layout = _layout(dataset)
     archive = Path(archive)
     dest_dir = Path(dest_dir)
     if not archive.is_file():
         raise DownloadError(f"{archive}: archive does not exist")
     if check_members is None:
-        check_members = archive.stat().st_size == _CIFAR10_OFFICIAL_SIZE
-    dest_dir.mkdir(parents=True, exist_ok=True)
+        check_members = archive.stat().st_size == get_source(layout.source).size
+    expected = [f"{layout.folder}/{n}" for n in layout.members]
     try:
         with tarfile.open(archive, "r:*") as tar:
             members = tar.getmembers()
             for m in members:
                 _check_member_name(archive, m.name)
+            files = {m.name.removeprefix("./") for m in members if m.isfile()}
+            missing = [n for n in expected if n not in files]
+            if missing:
+                others = [o.label for o in ARCHIVES.values()
+                          if o.folder != layout.folder
+                          and any(f.startswith(o.folder + "/") for f in files)]
+                hint = f" (this is a {others[0]} archive, not {layout.label})" if others else ""
+                raise DownloadError(f"{archive}: missing {', '.join(missing)}{hint}")
+            dest_dir.mkdir(parents=True, exist_ok=True)
             tar.extractall(dest_dir, members=members, filter="data")
     except DownloadError:
         raise
@@ -362,18 +430,46 @@ def extract_cifar10(
     except (tarfile.TarError, EOFError, OSError) as e:
         raise DownloadError(f"{archive}: cannot extract ({e})") from e
 
-    folder = dest_dir / _CIFAR10_DIR
-    missing = [n for n in CIFAR10_MEMBERS if not (folder / n).is_file()]
+    folder = dest_dir / layout.folder
+    missing = [n for n in layout.members if not (folder / n).is_file()]
     if missing:
         raise DownloadError(
-            f"{archive}: missing {', '.join(_CIFAR10_DIR + '/' + n for n in missing)}"
+            f"{archive}: missing {', '.join(layout.folder + '/' + n for n in missing)}"
         )
     if check_members:
         bad = [
-            f"{n} md5 is {d}, expected {CIFAR10_MEMBER_MD5[n]}"
-            for n in CIFAR10_MEMBERS
-            if (d := file_digest(folder / n, "md5")) != CIFAR10_MEMBER_MD5[n]
+            f"{n} md5 is {d}, expected {layout.member_md5[n]}"
+            for n in layout.members
+            if (d := file_digest(folder / n, "md5")) != layout.member_md5[n]
         ]
         if bad:
             raise DownloadError(f"{archive}: " + "; ".join(bad))
     return folder
+
+
+def extract_cifar10(
+    archive: str | os.PathLike,
+    dest_dir: str | os.PathLike,
+    *,
+    check_members: bool | None = None,
+) -> Path:
+    """Safely extract ``cifar-10-python.tar.gz`` and return ``cifar-10-batches-py/``.
+
+    See :func:`extract_dataset_archive` (every file in :data:`CIFAR10_MEMBERS`
+    must be there; member md5s are checked for the official-size archive).
+    """
+    return extract_dataset_archive(archive, dest_dir, "cifar10", check_members=check_members)
+
+
+def extract_cifar100(
+    archive: str | os.PathLike,
+    dest_dir: str | os.PathLike,
+    *,
+    check_members: bool | None = None,
+) -> Path:
+    """Safely extract ``cifar-100-python.tar.gz`` and return ``cifar-100-python/``.
+
+    See :func:`extract_dataset_archive` (``train``, ``test`` and ``meta`` must be
+    there; member md5s are checked for the official-size archive).
+    """
+    return extract_dataset_archive(archive, dest_dir, "cifar100", check_members=check_members)

@@ -1,4 +1,4 @@
-"""Registry of the files zsnas can download (benchmark tables and CIFAR-10).
+"""Registry of the files zsnas can download (benchmark tables, CIFAR-10 and CIFAR-100).
 
 Each :class:`Source` names one file, where to get it (an HTTP(S) URL or a
 Google Drive file id) and what is known about its contents (size and
@@ -9,7 +9,7 @@ Checksums come from the projects' own READMEs (see SPEC §4a–§4c):
 * NAS-Bench-101 publishes full SHA-256 digests of its tfrecords.
 * NATS-Bench / NAS-Bench-201 publish no full checksum; their file names end
   with the last hex digits of the file's md5 (``md5_suffix``).
-* CIFAR-10 has the md5 and byte size used by torchvision.
+* CIFAR-10 and CIFAR-100 have the md5 and byte size used by torchvision.
 """
 
 from __future__ import annotations
@@ -126,6 +126,17 @@ SOURCES: dict[str, Source] = {
             description=(
                 "CIFAR-10, python version: cifar-10-batches-py/ with data_batch_1..5 "
                 "(50,000 training images), test_batch (10,000) and batches.meta."
+            ),
+        ),
+        Source(
+            name="cifar100",
+            filename="cifar-100-python.tar.gz",
+            url="https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
+            md5="eb9058c3a382ffc7106e4002c42a8d85",
+            size=169001437,
+            description=(
+                "CIFAR-100, python version: cifar-100-python/ with train (50,000 "
+                "images), test (10,000) and meta; 100 fine and 20 coarse labels."
             ),
         ),
     )

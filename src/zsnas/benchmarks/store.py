@@ -19,10 +19,10 @@ import numpy as np
 
 from ..errors import UsageError, ZsnasError
 from ..spaces import get_space
-from .schema import (SPLITS, SchemaError, check_file, decoded_attrs, open_readonly, read_verified,
-                     verify_sealed)
+from .schema import (OPTIONAL_METRICS, SPLITS, SchemaError, check_file, decoded_attrs,
+                     open_readonly, read_verified, verify_sealed)
 
-METRICS = SPLITS + ("eval_time",)
+METRICS = SPLITS + OPTIONAL_METRICS
 
 
 class MissingMetricError(ZsnasError, LookupError):
@@ -111,6 +111,11 @@ class Benchmark:
     def budgets(self) -> list[int]:
         """Epoch budgets present, ascending."""
         return sorted(self._metrics)
+
+    @property
+    def dataset(self) -> str:
+        """The dataset the benchmark's numbers are for (``cifar10``, ``cifar100``, …)."""
+        return str(self.attrs.get("dataset", "cifar10"))
 
     @property
     def synthetic(self) -> bool:
@@ -260,6 +265,10 @@ class Benchmark:
             raise TypeError(f"{self.path} holds {self.space} architectures, which have no "
                             f"{name}")
         return method
+
+    def arch(self, arch_id: int):
+        """The space's architecture object of ``arch_id`` (the network builder's input)."""
+        return self.table.arch(int(self.rows(arch_id)))
 
     def encoding(self, arch_id: int) -> str:
         """The space's canonical text encoding of ``arch_id`` (NB201 arch string, NB101

@@ -6,17 +6,19 @@ from pathlib import Path
 
 
 def add_parser(sub) -> None:
+    from ..spaces import space_names
     from .args import int_at_least
 
     p = sub.add_parser(
         "arch", help="print encoding, NB101 hash, parameter count and FLOPs of architectures",
-        description="For each architecture print its canonical encoding, its NB101 module "
-                    "hash, the parameter count of the PyTorch network at the configured width "
-                    "and its FLOPs (MFLOPs, NAS-Bench-201 convention: conv + linear "
-                    "multiply-accumulates for one 32x32 image). NB201 specs are arch strings "
-                    "('|nor_conv_3x3~0|+|...|'); NB101 specs are JSON "
+        description="For each architecture print its canonical encoding (and NB101 module "
+                    "hash), the parameter count of the PyTorch network at the configured width "
+                    "with the dataset's head, and its FLOPs for one image of the dataset's "
+                    "size (MFLOPs, NAS-Bench-201 convention: conv + linear "
+                    "multiply-accumulates). NB201 specs are arch strings ('|nor_conv_3x3~0|+"
+                    "|...|'); NB101 specs are JSON "
                     '{"adjacency": [[...]], "ops": ["input", ..., "output"]}.')
-    p.add_argument("--space", required=True, choices=("nb201", "nb101"))
+    p.add_argument("--space", required=True, choices=space_names())
     p.add_argument("specs", nargs="*", metavar="SPEC", help="architectures (see above)")
     p.add_argument("--from", dest="from_file", metavar="FILE",
                    help="read architectures from FILE, one a line ('-' = stdin)")
@@ -24,8 +26,11 @@ def add_parser(sub) -> None:
     p.add_argument("--width", type=int_at_least(1), default=None,
                    help="NB201: cell channels C (default 16); NB101: stem channels "
                         "(default 128, the benchmark's; GEA scored at 16)")
-    p.add_argument("--classes", type=int_at_least(1), default=10,
-                   help="classifier outputs (default 10)")
+    p.add_argument("--dataset", default=None,
+                   help="the dataset whose head (classes) and image size to use (default: the "
+                        "space's first, CIFAR-10)")
+    p.add_argument("--classes", type=int_at_least(1), default=None,
+                   help="classifier outputs (default: the dataset's)")
     p.set_defaults(func=run)
 
 
@@ -42,55 +47,36 @@ def _read_specs(args) -> list[str]:
     return specs
 
 
-def describe(space: str, spec: str, width: int | None = None, classes: int = 10) -> dict:
-    """The facts ``zsnas arch`` prints for one architecture."""
+def describe(space: str, spec: str, width: int | None = None, classes: int | None = None,
+             dataset: str | None = None) -> dict:
+    """The facts ``zsnas arch`` prints for one architecture (the space's ``describe``
+    plus width, classes, image size, parameters and MFLOPs of its network)."""
+    from ..datasets import get_dataset
     from ..errors import UsageError
     from ..networks.flops import count_flops, count_params
-    if width is not None:
-        from ..spaces import get_space
-        get_space(space).check_width(width)
-    if space == "nb201":
-        from ..networks.nb201 import build_nb201
-        from ..spaces.nb201 import arch_str, is_connected, parse_arch
-        try:
-            ops = parse_arch(spec)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        model = build_nb201(ops, C=width or 16, num_classes=classes)
-        info = {"space": "nb201", "arch": arch_str(ops), "ops": list(ops),
-                "connected": is_connected(ops)}
-    else:
-        from ..networks.nb101 import build_nb101
-        from ..spaces.nb101 import ModelSpec
-        try:
-            obj = json.loads(spec)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"NB101 spec is not JSON ({exc.msg}): {spec!r}") from None
-        if not isinstance(obj, dict) or set(obj) != {"adjacency", "ops"}:
-            raise UsageError(f'NB101 spec must be {{"adjacency": [[...]], "ops": [...]}}: {spec!r}')
-        cell = ModelSpec(obj["adjacency"], obj["ops"])
-        if not cell.is_valid():
-            reason = cell.check() if hasattr(cell, "check") else "invalid"
-            raise UsageError(f"not a NAS-Bench-101 cell ({reason}): {spec}")
-        model = build_nb101(cell, stem_channels=width or 128, num_classes=classes)
-        info = {"space": "nb101", **cell.to_json(), "hash": cell.hash_spec()}
+    from ..spaces import get_space
+    sp = get_space(space)
+    dataset = sp.check_dataset(dataset or sp.datasets[0])
+    data = get_dataset(dataset)
+    width = sp.default_width if width is None else sp.check_width(width)
+    classes = data.num_classes if classes is None else classes
+    try:
+        arch = sp.parse_spec(spec)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    model = sp.build(arch, width, classes)
     model.eval()
-    info["width"] = width or (16 if space == "nb201" else 128)
-    info["params"] = count_params(model)
-    info["mflops"] = round(count_flops(model), 5)
+    info = {"space": space, **sp.describe(arch), "dataset": dataset, "width": width,
+            "classes": classes, "params": count_params(model),
+            "mflops": round(count_flops(model, (1, 3, data.image_size, data.image_size)), 5)}
     return info
 
 
 def run(args) -> int:
-    rows = [describe(args.space, s, args.width, args.classes) for s in _read_specs(args)]
+    from ..spaces import get_space
+    rows = [describe(args.space, s, args.width, args.classes, args.dataset)
+            for s in _read_specs(args)]
+    line = get_space(args.space).format_line
     for row in rows:
-        if args.json:
-            print(json.dumps(row))
-        elif args.space == "nb201":
-            print(f"{row['arch']}\tops={','.join(map(str, row['ops']))}\t"
-                  f"params={row['params']}\tmflops={row['mflops']}")
-        else:
-            enc = json.dumps({"adjacency": row["adjacency"], "ops": row["ops"]},
-                             separators=(",", ":"))
-            print(f"{row['hash']}\t{enc}\tparams={row['params']}\tmflops={row['mflops']}")
+        print(json.dumps(row) if args.json else line(row))
     return 0

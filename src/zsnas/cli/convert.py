@@ -20,6 +20,9 @@ def add_parser(sub) -> None:
     p.add_argument("kind", choices=tuple(CONVERTERS))
     p.add_argument("source", help="the source file or folder")
     p.add_argument("out", help="the HDF5 file to write (written atomically)")
+    p.add_argument("--dataset", default="cifar10",
+                   help="the dataset whose numbers to convert (default cifar10; nats and "
+                        "nb201-pth: cifar10, cifar100, ImageNet16-120 — one file each)")
     p.add_argument("--space", choices=space_names(),
                    help="table: the search space (detected from the columns if omitted)")
     p.add_argument("--no-crc", action="store_true", help="nb101: skip CRC checks (faster)")
@@ -48,7 +51,12 @@ def run(args) -> int:
         if value not in (None, False) and args.kind not in kinds:
             raise UsageError(f"{option} only applies to 'convert {' / '.join(kinds)}'")
     check_output(args.out, inputs=[args.source], option="OUT")
-    options = {"synthetic": args.synthetic}
+    from ..benchmarks.converters import get_converter
+    from ..spaces import get_space
+    converter = get_converter(args.kind)
+    if converter.space is not None:
+        get_space(converter.space).check_dataset(args.dataset)
+    options = {"synthetic": args.synthetic, "dataset": args.dataset}
     if args.kind == "table":
         options["space"] = args.space
     else:

@@ -15,6 +15,8 @@ def add_parser(sub) -> None:
     p.add_argument("--converter", help="convert: the converter kind (nb101, nats, ...)")
     p.add_argument("--writer", help="synth: the synthetic source kind")
     p.add_argument("--spaces", default="", help="analyse: comma list of spaces")
+    p.add_argument("--dataset", help="score: the benchmark's dataset")
+    p.add_argument("--datasets", default="", help="analyse: comma list of datasets")
     p.add_argument("--list", action="store_true", help="also list the modules")
     p.set_defaults(func=run)
 
@@ -24,7 +26,8 @@ def run(args) -> int:
     from ..errors import UsageError
     kwargs = {"space": args.space, "converter": args.converter, "writer": args.writer,
               "proxies": [p for p in args.proxies.split(",") if p],
-              "spaces": [s for s in args.spaces.split(",") if s]}
+              "spaces": [s for s in args.spaces.split(",") if s], "dataset": args.dataset,
+              "datasets": [d for d in args.datasets.split(",") if d]}
     needs = {"convert": ("space", "converter"), "score": ("space", "proxies"),
              "search": ("space",), "synth": ("writer",), "analyse": (), "merge": ()}
     for key in needs[args.stage]:

@@ -15,19 +15,19 @@ def add_parser(sub) -> None:
     p.add_argument("--url", help="override the source URL (a mirror, or file://)")
     p.add_argument("--force", action="store_true", help="download again even if present")
     p.add_argument("--extract", action="store_true",
-                   help="also extract the CIFAR-10 archive into --dest")
+                   help="also extract the CIFAR-10 / CIFAR-100 archives into --dest")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ..benchmarks.download import download, extract_cifar10
+    from ..benchmarks.download import ARCHIVES, download, extract_dataset_archive
     from .args import check_output
     check_output(args.dest, option="--dest", folder=True)
     progress = not args.no_progress
     for name in args.sources:
         path = download(name, args.dest, url=args.url, progress=progress, force=args.force)
         print(path)
-        if args.extract and name == "cifar10":
-            print(extract_cifar10(path, args.dest))
+        if args.extract and name in ARCHIVES:
+            print(extract_dataset_archive(path, args.dest, name))
     return 0

@@ -15,7 +15,8 @@ def add_parser(sub) -> None:
                     "A rerun resumes the output file; outputs are written atomically.")
     p.add_argument("--benchmark", required=True, help="converted benchmark (HDF5)")
     p.add_argument("--data", required=True,
-                   help="CIFAR-10 python archive (.tar.gz) or its extracted folder")
+                   help="the benchmark dataset's images: its archive or folder (CIFAR-10 / "
+                        "CIFAR-100 python archive, ImageNet16 folder)")
     p.add_argument("--proxies", default="all",
                    help="'all' (the six), 'baselines', or a comma list (default: all)")
     p.add_argument("--shard", default="0/1", help="I/N: the I-th of N disjoint slices")
@@ -23,15 +24,16 @@ def add_parser(sub) -> None:
     p.add_argument("--batch-size", type=int_at_least(1), default=64)
     p.add_argument("--data-seed", type=int_at_least(0), default=0, help="seed of the batch draw")
     p.add_argument("--init-seed", type=int_at_least(0), default=0, help="global weight-init seed")
-    p.add_argument("--normalisation", default="foresight",
-                   choices=("foresight", "nb201", "nb101"))
+    p.add_argument("--normalisation", default="default",
+                   help="the dataset's normalisation: default (CIFAR-10: foresight; others: "
+                        "nats), foresight, nats, nb201 (= nats), nb101")
     p.add_argument("--augmentation", default="flip-crop", choices=("none", "flip-crop"))
     p.add_argument("--split-file", help="NB201 split JSON: draw the batch from its 'train' list")
     p.add_argument("--width", type=int_at_least(1), default=None,
                    help="NB201 cell channels (default 16) / NB101 stem channels (default 128, "
                         ">= 5; GEA scored at 16)")
-    p.add_argument("--classes", type=int_at_least(2), default=10,
-                   help="classifier outputs (>= 2; default 10)")
+    p.add_argument("--classes", type=int_at_least(2), default=None,
+                   help="classifier outputs (>= 2; default: the dataset's classes)")
     p.add_argument("--device", type=device, default="cpu", help="cpu, cuda, cuda:N, mps or auto")
     p.add_argument("--no-shared", action="store_true",
                    help="one pass per proxy (reference loop) instead of shared passes")
@@ -56,7 +58,7 @@ def run(args) -> int:
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, terminate)
     job = ScoreJob(
-        benchmark=Path(args.benchmark), cifar10=Path(args.data), out=Path(args.out),
+        benchmark=Path(args.benchmark), data=Path(args.data), out=Path(args.out),
         proxies=args.proxies, shard=parse_shard(args.shard),
         ids=read_ids_file(args.ids) if args.ids else None,
         batch=BatchSettings(args.batch_size, args.data_seed, args.normalisation,

@@ -42,13 +42,17 @@ def add_parser(sub) -> None:
                    help="fitness: one random trial (default, GEA) or the trial mean")
     p.add_argument("--fitness-budget", type=int_at_least(1), default=12,
                    help="epochs of the simulated training (default 12)")
-    p.add_argument("--report", default="default",
-                   choices=("default", "nb201-200-mean", "nb101-108-mean", "nb101-max"),
-                   help="reported accuracy (default: nb201-200-mean / nb101-108-mean; "
-                        "nb101-max is GEA's max over budgets and trials)")
-    p.add_argument("--mutation", choices=("gea", "uniform", "paper"), default="gea",
-                   help="gea (default); uniform: NB201 NASLib edge choice; paper: NB101 "
-                        "paper mutation")
+    from ..spaces import get_space, space_names
+    spaces = [get_space(s) for s in space_names()]
+    reports = list(dict.fromkeys(r.name for s in spaces for r in s.reports))
+    mutations = list(dict.fromkeys(m for s in spaces for m in s.mutations))
+    p.add_argument("--report", default="default", choices=["default"] + reports,
+                   help="reported accuracy (default: the space's first for the benchmark's "
+                        "dataset — " + "; ".join(f"{s.name}: {', '.join(s.report_names())}"
+                                                  for s in spaces) + ")")
+    p.add_argument("--mutation", choices=mutations, default=None,
+                   help="the space's mutation (default: its first, GEA's — "
+                        + "; ".join(f"{s.name}: {', '.join(s.mutations)}" for s in spaces) + ")")
     p.add_argument("--mutation-tries", type=int_at_least(1), default=DEFAULT_TRIES,
                    help="mutation draws per child before falling back to a random "
                         f"architecture on a partial benchmark (default {DEFAULT_TRIES})")

@@ -4,8 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 #: The largest -n per kind (nats: the whole space).
-_MAX_N = {"nb101": 423_624, "nats": 15_625, "nb201-pth": 15_625, "cifar10": 10_000}
-_DEFAULT_N = {"nb101": 200, "nats": None, "nb201-pth": 20, "cifar10": 64}
+_MAX_N = {"nb101": 423_624, "nats": 15_625, "nb201-pth": 15_625, "cifar10": 10_000,
+          "cifar100": 10_000, "imagenet16": 10_000}
+_DEFAULT_N = {"nb101": 200, "nats": None, "nb201-pth": 20, "cifar10": 64, "cifar100": 64,
+              "imagenet16": 64}
 
 
 def add_parser(sub) -> None:

@@ -255,8 +255,10 @@ def build_nb101(
     return NB101Network(spec, stem_channels, num_stacks, modules_per_stack, num_classes)
 
 
-def build_for_benchmark(bench, arch_id: int, width: int, num_classes: int = 10) -> nn.Module:
-    """The space's network part: ``build_nb101`` of the benchmark's ``arch_id`` at stem
-    channels ``width``."""
-    matrix, ops = bench.spec(arch_id)
+def build(arch, width: int, num_classes: int = 10) -> nn.Module:
+    """The space's network part: ``build_nb101`` of a cell (a ModelSpec or an
+    ``(adjacency, ops)`` pair) at stem channels ``width``."""
+    if isinstance(arch, ModelSpec):
+        return build_nb101(arch, stem_channels=width, num_classes=num_classes)
+    matrix, ops = arch
     return build_nb101(matrix, ops, stem_channels=width, num_classes=num_classes)

@@ -155,6 +155,7 @@ def build_nb201(ops: Sequence[int] | str, C: int = 16, N: int = 5, num_classes: 
     return NB201Network(ops, C=C, N=N, num_classes=num_classes)
 
 
-def build_for_benchmark(bench, arch_id: int, width: int, num_classes: int = 10) -> NB201Network:
-    """The space's network part: ``build_nb201`` of the benchmark's ``arch_id`` at C = ``width``."""
-    return build_nb201(bench.ops(arch_id), C=width, num_classes=num_classes)
+def build(ops, width: int, num_classes: int = 10) -> NB201Network:
+    """The space's network part: ``build_nb201`` of a cell (op tuple or arch string) at
+    C = ``width``."""
+    return build_nb201(ops, C=width, num_classes=num_classes)

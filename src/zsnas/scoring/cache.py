@@ -168,6 +168,11 @@ class ProxyCache:
             raise CacheError(f"{self.path}: /ids is not strictly ascending")
 
     @property
+    def dataset(self) -> str:
+        """The dataset of the benchmark the scores belong to (recorded when scored)."""
+        return str(self.attrs.get("dataset", "cifar10"))
+
+    @property
     def benchmark_checksum(self) -> str:
         """The content checksum of the benchmark the scores were computed on."""
         return str(self.attrs.get("benchmark_checksum", ""))

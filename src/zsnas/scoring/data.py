@@ -1,21 +1,24 @@
-"""The fixed scoring minibatch: B images of the CIFAR-10 training set.
+"""The fixed scoring minibatch: B images of the benchmark dataset's training set.
 
 Every architecture of a run is scored on the same batch (GEA uses one batch per
 run, SPEC §5.2; foresight draws a new one per architecture, §1.0 — a fixed
 batch makes a score independent of scoring order and sharding). The batch is a
-function of the settings only:
+function of the settings and the dataset (:mod:`zsnas.datasets`) only:
 
-- ``batch_size`` images drawn without replacement, uniformly, from the 50,000
-  training images (or from the indices of a ``split_file``, e.g. NB201's
-  ``cifar-split.txt`` JSON whose ``"train"`` list GEA used) with
+- ``batch_size`` images drawn without replacement, uniformly, from the
+  dataset's training images (CIFAR-10 / CIFAR-100: 50,000; ImageNet16-120:
+  151,700), or from the indices of a ``split_file`` (e.g. NB201's
+  ``cifar-split.txt`` JSON whose ``"train"`` list GEA used), with
   ``numpy.random.default_rng(data_seed)``;
-- ``augmentation``: ``"none"`` (GEA) or ``"flip-crop"`` (foresight's training
-  transform: random crop 32 with 4-pixel zero padding, then a horizontal flip
+- ``augmentation``: ``"none"`` (GEA) or ``"flip-crop"`` (the training transform
+  of foresight / AutoDL: random crop of the image's size with the dataset's
+  zero padding — 4 pixels for CIFAR, 2 for ImageNet16 — then a horizontal flip
   with probability ½), drawn from the same generator;
-- ``normalisation``: per-channel mean/std of ``"foresight"`` (0.4914, 0.4822,
-  0.4465)/(0.2023, 0.1994, 0.2010), ``"nb201"`` (125.3, 123.0, 113.9)/255 over
-  (63.0, 62.1, 66.7)/255 (GEA, AutoDL) or ``"nb101"`` (125.31, 122.95,
-  113.87)/(62.99, 62.09, 66.70) on the 0–255 scale.
+- ``normalisation``: the dataset's per-channel mean/std by name (``"default"``:
+  the dataset's own — foresight's (0.4914, 0.4822, 0.4465)/(0.2023, 0.1994,
+  0.2010) for CIFAR-10, the AutoDL/NATS values for CIFAR-100 and
+  ImageNet16-120; ``"nats"`` / ``"nb201"``: AutoDL's; ``"nb101"``: the NB101
+  TF values). The record holds the resolved name and values.
 """
 from __future__ import annotations
 
@@ -28,21 +31,15 @@ import numpy as np
 
 from ..errors import InputError, UsageError
 
-NORMALISATIONS = {
-    "foresight": ((0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)),
-    "nb201": ((125.3 / 255, 123.0 / 255, 113.9 / 255), (63.0 / 255, 62.1 / 255, 66.7 / 255)),
-    "nb101": ((125.31 / 255, 122.95 / 255, 113.87 / 255),
-              (62.99 / 255, 62.09 / 255, 66.70 / 255)),
-}
 AUGMENTATIONS = ("none", "flip-crop")
 
 
 @dataclass(frozen=True)
 class BatchSettings:
-    """Everything that determines the scoring batch."""
+    """Everything that determines the scoring batch (with the dataset)."""
     batch_size: int = 64
     data_seed: int = 0
-    normalisation: str = "foresight"
+    normalisation: str = "default"
     augmentation: str = "flip-crop"
     split_file: str | None = None  # file name only is recorded
 
@@ -51,16 +48,25 @@ class BatchSettings:
             raise UsageError(f"--batch-size must be >= 1, got {self.batch_size}")
         if self.data_seed < 0:
             raise UsageError(f"--data-seed must be >= 0, got {self.data_seed}")
-        if self.normalisation not in NORMALISATIONS:
-            raise UsageError(f"unknown normalisation {self.normalisation!r}; "
-                             f"expected one of {sorted(NORMALISATIONS)}")
         if self.augmentation not in AUGMENTATIONS:
             raise UsageError(f"unknown augmentation {self.augmentation!r}; "
                              f"expected one of {AUGMENTATIONS}")
 
-    def record(self) -> dict:
+    def normalisation_of(self, dataset: str) -> tuple[str, tuple, tuple]:
+        """``(name, mean, std)`` of the normalisation for ``dataset`` (raises naming
+        the dataset's names if it has none by that name)."""
+        from ..datasets import get_dataset
+        data = get_dataset(dataset)
+        mean, std = data.normalisation(self.normalisation)
+        name = data.default_normalisation if self.normalisation == "default" \
+            else self.normalisation
+        return name, tuple(mean), tuple(std)
+
+    def record(self, dataset: str = "cifar10") -> dict:
         d = asdict(self)
         d["split_file"] = Path(self.split_file).name if self.split_file else None
+        d["normalisation"], mean, std = self.normalisation_of(dataset)
+        d["normalisation_mean"], d["normalisation_std"] = list(mean), list(std)
         return d
 
 
@@ -76,30 +82,35 @@ def _split_indices(path: str | os.PathLike, n_train: int) -> np.ndarray:
     return idx
 
 
-def scoring_batch(cifar10: str | os.PathLike, settings: BatchSettings):
-    """Return ``(x, y)``: float32 tensor (B, 3, 32, 32) normalised, int64 labels (B,)."""
+def scoring_batch(dataset: str, path: str | os.PathLike, settings: BatchSettings):
+    """Return ``(x, y)``: float32 tensor (B, 3, H, W) normalised, int64 labels (B,),
+    drawn from the training images of ``dataset`` read from ``path``."""
     import torch
 
-    from ..benchmarks.cifar10 import load_cifar10_batches
+    from ..datasets import get_dataset
 
-    images, labels = load_cifar10_batches(cifar10, "train")
+    data = get_dataset(dataset)
+    _, mean, std = settings.normalisation_of(dataset)
+    images, labels = data.load(path, "train")
     pool = (np.arange(len(images)) if settings.split_file is None
             else _split_indices(settings.split_file, len(images)))
     if settings.batch_size > pool.size:
-        raise UsageError(f"--batch-size {settings.batch_size}: {cifar10} holds only "
+        raise UsageError(f"--batch-size {settings.batch_size}: {path} holds only "
                          f"{pool.size} training images")
     rng = np.random.default_rng(settings.data_seed)
     pick = np.sort(rng.choice(pool, size=settings.batch_size, replace=False))
     x = images[pick].astype(np.float32) / 255.0
     if settings.augmentation == "flip-crop":
-        padded = np.pad(x, ((0, 0), (0, 0), (4, 4), (4, 4)))
-        offsets = rng.integers(0, 9, size=(len(x), 2))
+        pad = int(data.crop_padding)
+        h, w = x.shape[2], x.shape[3]
+        padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+        offsets = rng.integers(0, 2 * pad + 1, size=(len(x), 2))
         flips = rng.random(len(x)) < 0.5
         for i, (dy, dx) in enumerate(offsets):
-            x[i] = padded[i, :, dy:dy + 32, dx:dx + 32]
+            x[i] = padded[i, :, dy:dy + h, dx:dx + w]
             if flips[i]:
                 x[i] = x[i, :, :, ::-1]
-    mean, std = (np.array(v, dtype=np.float32)[None, :, None, None]
-                 for v in NORMALISATIONS[settings.normalisation])
+    mean = np.array(mean, dtype=np.float32)[None, :, None, None]
+    std = np.array(std, dtype=np.float32)[None, :, None, None]
     x = (x - mean) / std
     return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(labels[pick].copy())

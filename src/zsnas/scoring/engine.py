@@ -103,7 +103,7 @@ def read_ids_file(path: str | os.PathLike) -> np.ndarray:
 class ScoreJob:
     """All inputs of one ``zsnas score`` call."""
     benchmark: Path
-    cifar10: Path
+    data: Path                      # the dataset's images (folder or archive)
     out: Path
     proxies: list[str]
     shard: tuple[int, int] = (0, 1)
@@ -111,25 +111,29 @@ class ScoreJob:
     batch: BatchSettings = field(default_factory=BatchSettings)
     init_seed: int = 0
     width: int | None = None
-    num_classes: int = 10
+    num_classes: int | None = None  # default: the benchmark dataset's classes
     device: str = "cpu"
     shared: bool = True
     checkpoint_seconds: float = 60.0
     progress: bool = True
 
-    def settings(self, space: str) -> dict:
+    def settings(self, space: str, dataset: str = "cifar10") -> dict:
         """Everything that changes a score (compared on resume and by merge)."""
+        from ..datasets import get_dataset
         from ..proxies import PROXIES
         sp = get_space(space)
+        data = get_dataset(dataset)
         return {
             "space": space,
+            "dataset": dataset,
             "network": sp.network_name,
             "width": sp.default_width if self.width is None else self.width,
-            "num_classes": self.num_classes,
+            "num_classes": data.num_classes if self.num_classes is None else self.num_classes,
+            "image_size": data.image_size,
             "dtype": "float32",
             "init": "pytorch-default+builder",
             "init_seed": self.init_seed,
-            "batch": self.batch.record(),
+            "batch": self.batch.record(dataset),
             "proxy_versions": {p: PROXIES[p].version for p in self.proxies},
         }
 
@@ -167,8 +171,9 @@ def _check_job(job: ScoreJob, space) -> None:
     if isinstance(job.init_seed, bool) or int(job.init_seed) != job.init_seed \
             or job.init_seed < 0:
         raise UsageError(f"--init-seed must be an integer >= 0, got {job.init_seed!r}")
-    if isinstance(job.num_classes, bool) or int(job.num_classes) != job.num_classes \
-            or job.num_classes < 2:
+    if job.num_classes is not None and (isinstance(job.num_classes, bool)
+                                        or int(job.num_classes) != job.num_classes
+                                        or job.num_classes < 2):
         raise UsageError(f"--classes must be an integer >= 2 (the loss-based proxies are "
                          f"identically 0 with one class), got {job.num_classes!r}")
     if job.width is not None:
@@ -217,16 +222,18 @@ def score_shard(job: ScoreJob) -> Path:
     space = get_space(bench.space)
     _check_job(job, space)
     ids = shard_ids(bench.ids, job.shard, job.ids)
-    settings = job.settings(bench.space)
+    settings = job.settings(bench.space, bench.dataset)
     width = settings["width"]
+    num_classes = settings["num_classes"]
     device = _device(job.device)
-    x, y = scoring_batch(job.cifar10, job.batch)
-    fingerprint = stage_fingerprint("score", space=bench.space, proxies=proxies)
+    x, y = scoring_batch(bench.dataset, job.data, job.batch)
+    fingerprint = stage_fingerprint("score", space=bench.space, proxies=proxies,
+                                    dataset=bench.dataset)
     m = ids.size
     if m:   # the network must build at this width (before any file is created)
         try:
             with torch.random.fork_rng(devices=[]):
-                space.build_network(bench, int(ids[0]), width, job.num_classes)
+                space.build_network(bench, int(ids[0]), width, num_classes)
         except Exception as exc:  # noqa: BLE001 - reported as a usage error
             raise UsageError(f"--width {width}: cannot build the {bench.space} network of "
                              f"architecture {int(ids[0])} ({type(exc).__name__}: {exc})") from None
@@ -247,7 +254,7 @@ def score_shard(job: ScoreJob) -> Path:
           f"device {_device_label(device)} (CUDA_VISIBLE_DEVICES="
           f"{os.environ.get('CUDA_VISIBLE_DEVICES', '')})", file=sys.stderr, flush=True)
     x, y = x.to(device), y.to(device)
-    attrs = {"benchmark_file": bench.path.name,
+    attrs = {"benchmark_file": bench.path.name, "dataset": bench.dataset,
              "benchmark_checksum": bench.content_checksum,
              "benchmark_source_checksum": str(bench.attrs.get("source_checksum", "")),
              "code_fingerprints": {p: fingerprint for p in proxies},
@@ -271,7 +278,7 @@ def score_shard(job: ScoreJob) -> Path:
             seed = arch_seed(job.init_seed, arch_id)
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
-                model = space.build_network(bench, arch_id, width, job.num_classes)
+                model = space.build_network(bench, arch_id, width, num_classes)
             model = model.to(device).train()
             results = score_network(model, x, y, proxies, arch_seed=seed, shared=job.shared,
                                     consume=True)

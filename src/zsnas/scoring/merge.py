@@ -101,7 +101,7 @@ def merge_caches(shards: list[Path], out: Path, *, allow_incomplete: bool = Fals
                                  "pass --allow-incomplete")
     settings = dict(first.settings)
     settings["proxy_versions"] = {p: versions[p] for p in proxies if p in versions}
-    attrs = {"benchmark_file": first.attrs.get("benchmark_file", ""),
+    attrs = {"benchmark_file": first.attrs.get("benchmark_file", ""), "dataset": first.dataset,
              "benchmark_checksum": first.attrs.get("benchmark_checksum", ""),
              "benchmark_source_checksum": first.attrs.get("benchmark_source_checksum", ""),
              "code_fingerprints": {p: per_proxy["code fingerprint"][p][0] for p in proxies},

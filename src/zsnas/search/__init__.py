@@ -8,17 +8,16 @@
 - :mod:`.report`        — the run record and its byte-stable JSON
 - :mod:`.run`           — one run → one record (the JSON format is documented there)
 """
-from .fitness import DEFAULT_REPORT, REPORTS, Evaluator
+from .fitness import FITNESS_TRIALS, Evaluator
 from .ga import PRESETS, REGULARIZE, evolve, resolve_sizes
 from .report import dumps, write_json
 from .run import STRATEGIES, run_search, run_to_file
 from .space_adapter import adapter_for
 
 __all__ = [
-           "DEFAULT_REPORT",
+           "FITNESS_TRIALS",
            "PRESETS",
            "REGULARIZE",
-           "REPORTS",
            "STRATEGIES",
            "Evaluator",
            "adapter_for",

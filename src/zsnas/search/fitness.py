@@ -4,31 +4,26 @@ Fitness (what the search selects on; one "training")
     Validation accuracy (%) after ``fitness_budget`` = 12 epochs of **one
     trial drawn with the run's RNG** (GEA's ``is_random=True`` /
     ``api.query(spec, epochs=12)``), or the mean over trials
-    (``fitness_trial="mean"``). Same rule for NB201 and NB101.
+    (``fitness_trial="mean"``). The same rule for every space and dataset
+    (the dataset's validation split: CIFAR-10 ``x-valid`` of the
+    ``cifar10-valid`` runs, CIFAR-100 / ImageNet16-120 their ``x-valid``).
 
 Reported accuracy (what a run reports for its final pick; ``report=``)
-    - ``nb201-200-mean`` (NB201, the only choice): official test accuracy
-      after 200 epochs, mean over trials (GEA's ``get_metrics('cifar10',
-      'ori-test')``).
-    - ``nb101-108-mean`` (**NB101 default**): test accuracy after 108 epochs,
-      mean over the trials — the customary NB101 number, comparable with the
-      literature and unbiased.
-    - ``nb101-max`` (GEA's code): the maximum test accuracy over all budgets
-      {4, 12, 36, 108} and all trials — optimistically biased (a max of 12
-      values). Both NB101 numbers are always written to the run's ``final``
-      record (``accuracies``), whichever is the headline.
+    The space's variants (:class:`zsnas.spaces.base.Accuracy`), the first that
+    applies to the benchmark's dataset the default: NB201 ``nb201-200-mean``
+    (test accuracy after 200 epochs, mean over trials: CIFAR-10 ``ori-test``,
+    GEA's ``get_metrics('cifar10', 'ori-test')``; CIFAR-100 / ImageNet16-120
+    ``x-test``) and ``nb201-ori-test-200-mean``; NB101 ``nb101-108-mean`` (the
+    customary, unbiased number) and ``nb101-max`` (GEA's: maximum over all
+    budgets and trials, biased upwards). Every variant is written to the
+    run's ``final`` record (``accuracies``), whichever is the headline.
 
 Simulated training time of one training (seconds)
-    - NB201: ``train_time + eval_time`` at ``fitness_budget`` epochs of the
-      **same trial** the fitness was drawn from (GEA drew the time with a
-      separate random trial, but the times are per-architecture constants
-      across trials in NB201, so only RNG consumption differs). With
-      ``fitness_trial="mean"``, the trial means. If the benchmark stores no
-      ``eval_time`` (e.g. one converted from a table) only ``train_time``.
-    - NB101: ``fitness_budget / 108 × train_time`` of the (budget, trial) entry
-      that attains GEA's maximum test accuracy (first maximum in budget-
-      ascending, trial order), as GEA's ``train_and_eval`` computes it —
-      whichever accuracy is reported. (``108`` = the largest budget.)
+    The space's ``time_rule`` (NB201: train + eval time of the fitness trial,
+    :func:`zsnas.spaces.nb201_evolution.simulated_train_time`; NB101: GEA's
+    scaled time of the maximum, :func:`zsnas.spaces.nb101_evolution.simulated_train_time`).
+    A benchmark that stores no training time at all (e.g. a table from a
+    paper) gives unknown (NaN) times.
 """
 from __future__ import annotations
 
@@ -40,8 +35,6 @@ import numpy as np
 from ..benchmarks.store import MissingMetricError
 from ..errors import UsageError
 
-REPORTS = {"nb201": ("nb201-200-mean",), "nb101": ("nb101-108-mean", "nb101-max")}
-DEFAULT_REPORT = {space: names[0] for space, names in REPORTS.items()}
 FITNESS_TRIALS = ("random", "mean")
 
 # Per-benchmark tables derived once and shared by every run in the process.
@@ -62,12 +55,9 @@ class Evaluator:
 
     def __init__(self, bench, *, fitness_budget: int = 12, fitness_trial: str = "random",
                  report: str | None = None):
-        if bench.space not in REPORTS:
-            raise UsageError(f"{bench.path}: unknown search space {bench.space!r}")
-        report = DEFAULT_REPORT[bench.space] if report in (None, "default") else report
-        if report not in REPORTS[bench.space]:
-            raise UsageError(f"unknown report {report!r} for {bench.space}; expected one of "
-                             f"{REPORTS[bench.space]}")
+        from ..spaces import get_space
+        self.space_info = get_space(bench.space)
+        self.rule = self.space_info.report(report, bench.dataset)
         if fitness_trial not in FITNESS_TRIALS:
             raise UsageError(f"unknown fitness trial {fitness_trial!r}; expected one of "
                              f"{FITNESS_TRIALS}")
@@ -75,7 +65,7 @@ class Evaluator:
         self.space = bench.space
         self.fitness_budget = int(fitness_budget)
         self.fitness_trial = fitness_trial
-        self.report_name = report
+        self.report_name = self.rule.name
         self.final_budget = bench.budgets[-1]
         # hot path of every training: the raw (n, T) table and per-row trial counts
         self._values = bench.metric("valid_acc", self.fitness_budget)
@@ -115,34 +105,36 @@ class Evaluator:
         return float(values[col]), col
 
     # ---------------------------------------------------------------- accuracy
-    def report(self, ids) -> np.ndarray:
+    def _report_table(self, rule) -> np.ndarray:
+        bench = self.bench
+        if rule.reduce == "max-over-budgets":
+            return _table(bench, ("max", rule.split), lambda: np.nanmax(np.concatenate(
+                [bench.metric(rule.split, b) for b in bench.budgets], axis=1), axis=1))
+        if rule.reduce == "mean":
+            budget = self.final_budget if rule.budget is None else rule.budget
+            return _table(bench, ("mean", rule.split, budget),
+                          lambda: np.nanmean(bench.metric(rule.split, budget), axis=1))
+        raise ValueError(f"unknown accuracy reduction {rule.reduce!r}")
+
+    def report(self, ids, rule=None) -> np.ndarray:
         """Reported accuracy (%) of ``ids`` (vectorised) under :attr:`report_name`."""
+        rule = self.rule if rule is None else rule
         ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
         if ids.size == 0:
             return np.zeros(0)
-        bench = self.bench
-        if self.report_name == "nb101-max":
-            table = _table(bench, "nb101-max", lambda: np.nanmax(np.concatenate(
-                [bench.metric("test_acc", b) for b in bench.budgets], axis=1), axis=1))
-        else:
-            budget = 108 if self.report_name == "nb101-108-mean" else 200
-            table = _table(bench, self.report_name,
-                           lambda: np.nanmean(bench.metric("test_acc", budget), axis=1))
-        out = table[bench.rows(ids)]
-        if np.any(np.isnan(out)):           # let the benchmark raise, naming the ids
-            if self.report_name == "nb101-max":
-                bench.max_accuracy(ids)
-            else:
-                bench.accuracy(ids, budget=budget, split="test", trial="mean")
+        out = self._report_table(rule)[self.bench.rows(ids)]
+        if np.any(np.isnan(out)):
+            bad = np.unique(ids[np.isnan(out)])[:10].tolist()
+            raise MissingMetricError(f"{self.bench.path}: {rule.name} ({rule.split}) is missing "
+                                     f"for architecture id(s) {bad}")
         return out
 
     def accuracies(self, arch_id: int) -> dict:
         """Every reported-accuracy variant of one architecture (name → % or None)."""
         out = {}
-        for name in REPORTS[self.space]:
+        for name in self.space_info.report_names(self.bench.dataset):
             try:
-                out[name] = float(Evaluator(self.bench, fitness_budget=self.fitness_budget,
-                                            report=name).report([arch_id])[0])
+                out[name] = float(self.report([arch_id], self.space_info.report(name))[0])
             except MissingMetricError:
                 out[name] = None
         return out
@@ -150,51 +142,26 @@ class Evaluator:
     # -------------------------------------------------------------------- time
     @property
     def time_known(self) -> bool:
-        """False when the benchmark stores no training time at all for the fitness
-        (e.g. a table taken from a paper): simulated times are then unknown (NaN)."""
-        bench = self.bench
-        budgets = [self.fitness_budget] if self.space == "nb201" else bench.budgets
-        for b in budgets:
-            try:
-                if np.any(~np.isnan(bench.metric("train_time", b))):
-                    return True
-            except MissingMetricError:
-                pass
-        return False
+        """False when the benchmark stores no training time at all (e.g. a table from
+        a paper): simulated times are then unknown (NaN)."""
+        return _table(self.bench, "time_known", lambda: any(
+            np.any(~np.isnan(self.bench.metric("train_time", b))) for b in self.bench.budgets))
 
     def train_times(self, ids, trials) -> np.ndarray:
-        """Simulated training seconds of the trainings ``(ids[i], trials[i])``; all NaN
-        when the benchmark stores no training times (:attr:`time_known`)."""
+        """Simulated training seconds of the trainings ``(ids[i], trials[i])`` (the
+        space's time rule); all NaN when the benchmark stores no training times."""
         ids = np.asarray(ids, dtype=np.int64)
         trials = np.asarray(trials, dtype=np.int64)
         if ids.size == 0:
             return np.zeros(0)
         if not self.time_known:
             return np.full(ids.size, np.nan)
-        bench = self.bench
-        rows = bench.rows(ids)
-        if self.space == "nb201":
-            table = bench.metric("train_time", self.fitness_budget)
-            try:
-                table = table + bench.metric("eval_time", self.fitness_budget)
-            except MissingMetricError:
-                pass
-            if self.fitness_trial == "mean":
-                out = np.nanmean(table[rows], axis=1)
-            else:
-                out = table[rows, trials]
-            bad = np.isnan(out)
-        else:
-            _, where = bench.max_accuracy(ids, return_where=True)
-            out = np.empty(ids.size)
-            for k, (budget, trial) in enumerate(where):
-                out[k] = bench.metric("train_time", budget)[rows[k], trial]
-            out *= self.fitness_budget / self.final_budget
-            bad = np.isnan(out)
+        out = np.asarray(self.space_info.simulated_time(self, ids, trials), dtype=np.float64)
+        bad = np.isnan(out)
         if np.any(bad):
-            raise MissingMetricError(f"{bench.path}: training time missing for architecture "
+            raise MissingMetricError(f"{self.bench.path}: training time missing for architecture "
                                      f"id(s) {np.unique(ids[bad])[:10].tolist()}")
         return out
 
 
-__all__ = ["DEFAULT_REPORT", "FITNESS_TRIALS", "REPORTS", "Evaluator"]
+__all__ = ["FITNESS_TRIALS", "Evaluator"]

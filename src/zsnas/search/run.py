@@ -14,7 +14,7 @@ used, so the same settings and seed give the same record and the same bytes.
 Record (keys sorted when written; NaN / ±inf written as null)::
 
     {"format": "zsnas-run", "version": 1,
-     "settings": {space, strategy ('gea'|'random'|'re'|'oracle'|'random-score'),
+     "settings": {space, dataset, strategy ('gea'|'random'|'re'|'oracle'|'random-score'),
                   proxy (or null), seed, preset ('gea'|'paper'), P, S, C, cycles,
                   children, regularize, fitness_budget, fitness_trial
                   ('random'|'mean'), report ('nb201-200-mean'|'nb101-108-mean'|
@@ -84,7 +84,7 @@ def run_search(bench, cache=None, *, seed: int, proxy: str | None = None,
                S: int | None = None, C: int | None = None, cycles: int | None = None,
                children: int | None = None, regularize: str = "oldest",
                fitness_budget: int = 12, fitness_trial: str = "random",
-               report: str | None = None, mutation: str = "gea",
+               report: str | None = None, mutation: str | None = None,
                mutation_tries: int = DEFAULT_TRIES) -> dict:
     """Run one search and return its record (see the module docstring).
 
@@ -139,11 +139,11 @@ def run_search(bench, cache=None, *, seed: int, proxy: str | None = None,
 
     score_cache = isinstance(scorer, CacheScorer)
     settings = {
-        "space": bench.space, "strategy": strategy,
+        "space": bench.space, "dataset": bench.dataset, "strategy": strategy,
         "proxy": scorer.proxy if score_cache else None,
         "seed": seed, "preset": preset, **sizes, "regularize": regularize,
         "fitness_budget": evaluator.fitness_budget, "fitness_trial": fitness_trial,
-        "report": evaluator.report_name, "mutation": mutation,
+        "report": evaluator.report_name, "mutation": adapter.mutation,
         "mutation_tries": adapter.tries,
         "benchmark": bench.path.name,
         "benchmark_checksum": bench.content_checksum,

@@ -46,54 +46,137 @@ def ref_module(ref: str) -> str:
 
 
 @dataclass(frozen=True)
+class Accuracy:
+    """A reported-accuracy variant: how a run's final architecture is scored.
+
+    ``split`` accuracy (a ``/metrics`` name: ``test_acc``, ``ori_test_acc``) after
+    ``budget`` epochs (None: the largest budget), reduced over the trials by
+    ``reduce``: ``"mean"`` (the customary report), or ``"max-over-budgets"`` (the
+    maximum over every budget and trial: GEA's NB101 report, biased upwards).
+    """
+
+    name: str
+    split: str = "test_acc"
+    budget: int | None = None
+    reduce: str = "mean"
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class SearchSpace:
     """A search space: what the pipeline needs to know about it, in one place.
 
-    Attributes:
+    Identity and size
         name: registry key, used in file names, configs and run records ("nb201").
         label: the name a paper uses ("NAS-Bench-201").
         size: architectures in the whole space (NB201 15,625; NB101 423,624).
+        datasets: the datasets its tabular benchmark holds (names of
+            :mod:`zsnas.datasets`), the first the default.
+        budgets: the training budgets (epochs) its benchmark stores.
+        converters: the ``zsnas convert`` kinds that produce its benchmark files.
         module: the registering module (it holds the encoding; set by
             :func:`register` when not given).
-        network: ``"module:function"``, ``fn(bench, arch_id, width, num_classes)``
-            returning the benchmark's PyTorch network of ``arch_id``.
-        network_name: label of that network in cache settings.
-        default_width: scoring width when none is given (NB201 cell channels
-            C = 16; NB101 stem channels 128).
-        min_width: the smallest width the builder accepts.
-        evolution: ``"module:Class"``, a :class:`SpaceAdapter` subclass: uniform
-            sampling and mutation against a benchmark (the search's view).
-        mutations: mutation names; the first (GEA's) is the default.
-        read_archs: ``fn(h5py_group, n) -> ArchTable`` reading ``/archs``.
+
+    Encoding (in the space module)
+        read_archs: ``fn(h5py_group, n) -> table`` reading ``/archs``; the table
+            answers ``encoding(row)``, ``arch(row)`` (the builder's input),
+            ``keys(ids)`` (every encoding form -> id) and ``key(encoding)``.
         check_encoding: ``fn(text)`` raising ValueError unless ``text`` is an
             encoding of this space (an NB201 arch string, an NB101 hash).
+        parse_spec: ``fn(text) -> arch`` for ``zsnas arch`` (ValueError naming the
+            problem); describe: ``fn(arch) -> dict`` of its encoding facts;
+            format_line: ``fn(info) -> str``, the command's text output.
+        table_columns: the columns a ``convert table`` source names an
+            architecture by; table_arch: ``fn(row dict) -> (key, arch)``;
+            archs_columns: ``fn(list of arch) -> dict`` of ``/archs`` arrays.
+
+    Search (reported accuracy, time)
+        reports: reported-accuracy variants (:class:`Accuracy`), the first the
+            default; dataset_reports: per dataset, the variants that apply
+            (default: all).
+        time_rule: ``"module:function"``, ``fn(evaluator, ids, trials) -> seconds``:
+            simulated training time of trainings (NB201: train + eval time of
+            the fitness trial; NB101: GEA's rule).
+
+    Parts, imported only when used (so each stays in its own stages' code
+    fingerprints, :mod:`zsnas.codedeps`)
+        network: ``"module:function"``, ``fn(arch, width, num_classes)`` building
+            the benchmark's PyTorch network; network_name labels it in cache
+            settings; default_width / min_width: scoring width when none is given
+            (NB201 cell channels C = 16; NB101 stem channels 128) and the smallest
+            the builder accepts.
+        evolution: ``"module:Class"``, a :class:`SpaceAdapter` subclass: uniform
+            sampling and mutation against a benchmark; mutations: their names,
+            the first (GEA's) the default.
     """
 
     name: str
     label: str
     size: int
+    datasets: tuple[str, ...]
+    budgets: tuple[int, ...]
+    converters: tuple[str, ...]
+    read_archs: Callable[..., Any]
+    check_encoding: Callable[[str], None]
+    parse_spec: Callable[[str], Any]
+    describe: Callable[[Any], dict]
+    format_line: Callable[[dict], str]
+    table_columns: tuple[str, ...]
+    table_arch: Callable[[dict], tuple]
+    archs_columns: Callable[[list], dict]
+    reports: tuple[Accuracy, ...]
+    time_rule: str
     network: str
     network_name: str
     default_width: int
     evolution: str
     mutations: tuple[str, ...]
-    read_archs: Callable[..., Any]
-    check_encoding: Callable[[str], None]
     min_width: int = 1
+    dataset_reports: dict = field(default_factory=dict)
     module: str = ""
-    extra: dict = field(default_factory=dict, compare=False)
+
+    # ---- datasets and reports
+    def check_dataset(self, dataset: str, where: str = "--dataset") -> str:
+        if dataset not in self.datasets:
+            raise UsageError(f"{where}: the {self.name} benchmark has no dataset {dataset!r} "
+                             f"(it has: {', '.join(self.datasets)})")
+        return dataset
+
+    def report_names(self, dataset: str | None = None) -> tuple[str, ...]:
+        names = tuple(r.name for r in self.reports)
+        return tuple(self.dataset_reports.get(dataset, names)) if dataset else names
+
+    def report(self, name: str | None, dataset: str | None = None) -> Accuracy:
+        """The reported-accuracy variant ``name`` (None / "default": the first that
+        applies to ``dataset``)."""
+        names = self.report_names(dataset)
+        if name in (None, "default"):
+            name = names[0]
+        if name not in names:
+            raise UsageError(f"unknown report {name!r} for {self.name}"
+                             + (f" on {dataset}" if dataset else "") + f"; expected one of "
+                             f"{names}")
+        return next(r for r in self.reports if r.name == name)
 
     # ---- parts (imported on use)
+    def build(self, arch, width: int, num_classes: int = 10):
+        """The benchmark network of ``arch`` at ``width`` (builder initialisation)."""
+        return resolve_ref(self.network)(arch, int(width), int(num_classes))
+
     def build_network(self, bench, arch_id: int, width: int, num_classes: int = 10):
-        """The benchmark network of ``arch_id`` at ``width`` (builder initialisation)."""
-        return resolve_ref(self.network)(bench, int(arch_id), int(width), int(num_classes))
+        """The benchmark network of ``bench``'s ``arch_id``."""
+        return self.build(bench.arch(arch_id), width, num_classes)
 
     def adapter(self, bench, mutation: str | None = None, tries: int = 100):
         """A fresh :class:`SpaceAdapter` of ``bench`` for ``mutation`` (default: GEA's)."""
         return resolve_ref(self.evolution)(bench, mutation or self.mutations[0], tries)
 
+    def simulated_time(self, evaluator, ids, trials):
+        return resolve_ref(self.time_rule)(evaluator, ids, trials)
+
     def part_modules(self, part: str) -> list[str]:
-        """Module names of a part (``"network"`` or ``"evolution"``), for code fingerprints."""
+        """Module names of a part (``"network"``, ``"evolution"``, ``"time_rule"``),
+        for code fingerprints."""
         return [ref_module(getattr(self, part))]
 
     def check_width(self, width: int) -> int:
@@ -181,6 +264,6 @@ class SpaceAdapter:
         raise NotImplementedError
 
 
-__all__ = ["BUILTIN_SPACES", "SPACES", "SearchSpace", "SpaceAdapter", "UnknownSpaceError", "get_space",
+__all__ = ["Accuracy", "BUILTIN_SPACES", "SPACES", "SearchSpace", "SpaceAdapter", "UnknownSpaceError", "get_space",
            "is_space", "new_stats", "ref_module", "register", "resolve_ref", "space_names",
            "unregister"]

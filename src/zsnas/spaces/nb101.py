@@ -29,7 +29,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .base import SearchSpace, register
+from .base import Accuracy, SearchSpace, register
 
 __all__ = [
     "INPUT",
@@ -418,6 +418,10 @@ class NB101Archs:
     def ops(self, row: int) -> list[str]:
         return self.spec(row)[1]
 
+    def arch(self, row: int) -> "ModelSpec":
+        """The network builder's input: the pruned cell."""
+        return ModelSpec(*self.spec(row))
+
     def keys(self, ids) -> dict:
         return {h.decode(): int(i) for h, i in zip(self.hashes, ids)}
 
@@ -433,9 +437,86 @@ def check_encoding(text: str) -> None:
         raise ValueError(f"{text!r} is not an NB101 module hash (32 lower-case hex digits)")
 
 
+#: Short op labels accepted in tables and ``zsnas arch`` specs.
+OP_ALIASES = {"conv3x3": "conv3x3-bn-relu", "conv1x1": "conv1x1-bn-relu"}
+
+
+def cell_from(adjacency, ops) -> ModelSpec:
+    """A valid, pruned cell from an adjacency matrix and op labels (JSON text or lists);
+    ValueError naming the problem otherwise."""
+    try:
+        matrix = json.loads(adjacency) if isinstance(adjacency, str) else adjacency
+        labels = json.loads(ops) if isinstance(ops, str) else ops
+        labels = [OP_ALIASES.get(o, o) for o in labels]
+        spec = ModelSpec(np.asarray(matrix, dtype=np.int64), list(labels))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"malformed NB101 cell ({exc})") from None
+    if not spec.is_valid():
+        raise ValueError(f"cell {matrix} {labels} is outside the NAS-Bench-101 space (no "
+                         "input→output path, >7 vertices, >9 edges or unknown op)")
+    return spec
+
+
+def parse_spec(text: str) -> ModelSpec:
+    """``zsnas arch``: a JSON ``{"adjacency": [[...]], "ops": [...]}`` -> a valid cell."""
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"NB101 spec is not JSON ({exc.msg}): {text!r}") from None
+    if not isinstance(obj, dict) or set(obj) != {"adjacency", "ops"}:
+        raise ValueError(f'NB101 spec must be {{"adjacency": [[...]], "ops": [...]}}: {text!r}')
+    try:
+        return cell_from(obj["adjacency"], obj["ops"])
+    except ValueError as exc:
+        raise ValueError(f"not a NAS-Bench-101 cell: {exc}") from None
+
+
+def describe(spec: ModelSpec) -> dict:
+    return {**spec.to_json(), "hash": spec.hash_spec()}
+
+
+def format_line(info: dict) -> str:
+    enc = json.dumps({"adjacency": info["adjacency"], "ops": info["ops"]}, separators=(",", ":"))
+    return f"{info['hash']}\t{enc}\tparams={info['params']}\tmflops={info['mflops']}"
+
+
+def table_arch(row: dict):
+    """``convert table``: the ``adjacency`` and ``ops`` columns -> (module hash, cell);
+    isomorphic rows share the hash, so they are one architecture."""
+    spec = cell_from(row["adjacency"], row["ops"])
+    return spec.hash_spec(), spec
+
+
+def archs_columns(cells: list) -> dict:
+    """The ``/archs`` columns of a list of cells (in id order)."""
+    n = len(cells)
+    hashes, nv = [], np.zeros(n, dtype=np.uint8)
+    adjacency = np.zeros((n, MAX_VERTICES, MAX_VERTICES), dtype=np.uint8)
+    codes = np.full((n, MAX_VERTICES), PAD_CODE, dtype=np.int8)
+    for r, spec in enumerate(cells):
+        v = len(spec.ops)
+        hashes.append(spec.hash_spec())
+        nv[r] = v
+        adjacency[r, :v, :v] = np.asarray(spec.matrix)
+        codes[r, :v] = [OP_CODES[o] for o in spec.ops]
+    return {"hash": np.array(hashes, dtype="S32"), "num_vertices": nv, "adjacency": adjacency,
+            "ops": codes}
+
+
 SPACE = register(SearchSpace(
     name="nb101", label="NAS-Bench-101", size=NUM_ARCHS,
-    network="zsnas.networks.nb101:build_for_benchmark", network_name="nb101-3x3",
+    datasets=("cifar10",), budgets=(4, 12, 36, 108), converters=("nb101", "table"),
+    read_archs=NB101Archs, check_encoding=check_encoding, parse_spec=parse_spec,
+    describe=describe, format_line=format_line,
+    table_columns=("adjacency", "ops"), table_arch=table_arch, archs_columns=archs_columns,
+    reports=(Accuracy("nb101-108-mean", "test_acc", 108, "mean",
+                      "test accuracy after 108 epochs, mean over trials (the customary NB101 "
+                      "number)"),
+             Accuracy("nb101-max", "test_acc", None, "max-over-budgets",
+                      "GEA's: maximum test accuracy over every budget and trial (biased "
+                      "upwards)")),
+    time_rule="zsnas.spaces.nb101_evolution:simulated_train_time",
+    network="zsnas.networks.nb101:build", network_name="nb101-3x3",
     default_width=128, min_width=5,   # the widest cell feeds 5 vertices into the output
     evolution="zsnas.spaces.nb101_evolution:NB101Adapter", mutations=("gea", "paper"),
-    read_archs=NB101Archs, check_encoding=check_encoding, module=__name__))
+    module=__name__))

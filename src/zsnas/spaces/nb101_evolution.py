@@ -218,4 +218,18 @@ class NB101Adapter(SpaceAdapter):
         return self.random_id(rng)
 
 
-__all__ = ["NB101Adapter", "mutate_gea", "mutate_paper", "random_spec"]
+def simulated_train_time(evaluator, ids, trials) -> np.ndarray:
+    """NB101's simulated time of trainings, as GEA's ``train_and_eval`` computes it:
+    ``fitness_budget / 108 × train_time`` of the (budget, trial) entry that attains the
+    maximum test accuracy over budgets and trials (first maximum in budget-ascending,
+    trial order), whichever accuracy is reported (108 = the largest budget)."""
+    bench = evaluator.bench
+    rows = bench.rows(ids)
+    _, where = bench.max_accuracy(ids, return_where=True)
+    out = np.empty(len(ids))
+    for k, (budget, trial) in enumerate(where):
+        out[k] = bench.metric("train_time", budget)[rows[k], trial]
+    return out * (evaluator.fitness_budget / evaluator.final_budget)
+
+
+__all__ = ["NB101Adapter", "mutate_gea", "mutate_paper", "random_spec", "simulated_train_time"]

@@ -31,7 +31,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .base import SearchSpace, register
+from .base import Accuracy, SearchSpace, register
 
 __all__ = [
     "OPS",
@@ -174,6 +174,10 @@ class NB201Archs:
     def arch_str(self, row: int) -> str:
         return self.strings[row]
 
+    def arch(self, row: int) -> tuple[int, ...]:
+        """The network builder's input: the op tuple."""
+        return self.ops(row)
+
     def keys(self, ids) -> dict:
         """Every encoding form -> id (arch string and op tuple)."""
         index = {s: int(i) for s, i in zip(self.strings, ids)}
@@ -192,9 +196,47 @@ def check_encoding(text: str) -> None:
     parse_arch(text)
 
 
+def describe(ops) -> dict:
+    """What ``zsnas arch`` prints of a cell (besides size and FLOPs)."""
+    return {"arch": arch_str(ops), "ops": list(ops), "connected": is_connected(ops)}
+
+
+def format_line(info: dict) -> str:
+    return (f"{info['arch']}\tops={','.join(map(str, info['ops']))}\tparams={info['params']}"
+            f"\tmflops={info['mflops']}")
+
+
+def table_arch(row: dict):
+    """``convert table``: the ``arch`` column (an arch string) -> (key, ops)."""
+    arch = row["arch"]
+    if not isinstance(arch, str):
+        raise ValueError(f"arch {arch!r} is not a string")
+    ops = parse_arch(arch)
+    return ops, ops
+
+
+def archs_columns(cells: list) -> dict:
+    """The ``/archs`` columns of a list of op tuples (in id order)."""
+    ops = np.array(cells, dtype=np.uint8).reshape(-1, NUM_EDGES)
+    return {"ops": ops, "arch_str": [arch_str(tuple(int(o) for o in row)) for row in ops]}
+
+
 SPACE = register(SearchSpace(
     name="nb201", label="NAS-Bench-201", size=NUM_ARCHS,
-    network="zsnas.networks.nb201:build_for_benchmark", network_name="nb201-tinynetwork-N5",
+    datasets=("cifar10", "cifar100", "ImageNet16-120"), budgets=(12, 200),
+    converters=("nats", "nb201-pth", "table"),
+    read_archs=NB201Archs, check_encoding=check_encoding, parse_spec=parse_arch,
+    describe=describe, format_line=format_line,
+    table_columns=("arch",), table_arch=table_arch, archs_columns=archs_columns,
+    reports=(Accuracy("nb201-200-mean", "test_acc", 200, "mean",
+                      "test accuracy after 200 epochs, mean over trials (CIFAR-10: ori-test of "
+                      "the model trained on all 50k; CIFAR-100 / ImageNet16-120: x-test)"),
+             Accuracy("nb201-ori-test-200-mean", "ori_test_acc", 200, "mean",
+                      "CIFAR-100 / ImageNet16-120: ori-test (x-valid + x-test) after 200 "
+                      "epochs, mean over trials")),
+    dataset_reports={"cifar10": ("nb201-200-mean",)},
+    time_rule="zsnas.spaces.nb201_evolution:simulated_train_time",
+    network="zsnas.networks.nb201:build", network_name="nb201-tinynetwork-N5",
     default_width=16, min_width=1,
     evolution="zsnas.spaces.nb201_evolution:NB201Adapter", mutations=("gea", "uniform"),
-    read_archs=NB201Archs, check_encoding=check_encoding, module=__name__))
+    module=__name__))

@@ -104,4 +104,24 @@ class NB201Adapter(SpaceAdapter):
         return self.random_id(rng)
 
 
-__all__ = ["EDGE_PROBS_GEA", "NB201Adapter", "mutate", "random_ops"]
+def simulated_train_time(evaluator, ids, trials) -> np.ndarray:
+    """NB201's simulated time of trainings: ``train_time + eval_time`` at the fitness
+    budget of the **same trial** the fitness was drawn from (GEA drew the time with a
+    separate random trial, but NB201's times are per-architecture constants across
+    trials, so only RNG consumption differs); with ``fitness_trial="mean"`` the trial
+    means; without a stored ``eval_time`` (e.g. a table) ``train_time`` alone. This is
+    the API's ``simulate_train_eval``: train-all-time + valid-per-time."""
+    from ..benchmarks.store import MissingMetricError
+    bench = evaluator.bench
+    rows = bench.rows(ids)
+    table = bench.metric("train_time", evaluator.fitness_budget)
+    try:
+        table = table + bench.metric("eval_time", evaluator.fitness_budget)
+    except MissingMetricError:
+        pass
+    if evaluator.fitness_trial == "mean":
+        return np.nanmean(table[rows], axis=1)
+    return table[rows, trials]
+
+
+__all__ = ["EDGE_PROBS_GEA", "NB201Adapter", "mutate", "random_ops", "simulated_train_time"]

@@ -1,4 +1,5 @@
-"""Small synthetic CIFAR-10 (python version) files, and a reader for real ones.
+"""Small synthetic CIFAR-10 (python version) files, and the helpers of the
+pickled-batch writers (CIFAR-100 and ImageNet16 use them too).
 
 The writer produces files in exactly the on-disk layout of the official
 ``cifar-10-python.tar.gz`` (SPEC §4c) so that loaders and the downloader can
@@ -13,10 +14,12 @@ Each batch is a protocol-2 pickle of a dict with bytes keys ``b'data'``
 (uint8, N x 3072: 1024 red, 1024 green, 1024 blue values, each a row-major
 32x32 plane), ``b'labels'`` (list of int), ``b'batch_label'`` (bytes) and
 ``b'filenames'`` (list of bytes). The images are *random noise*, not real
-CIFAR-10 pictures; only the format is faithful.
+CIFAR-10 pictures; only the format is faithful. Every file is written to a
+temporary name and renamed into place, so a file under its final name is
+complete.
 
-The reader, :func:`zsnas.benchmarks.cifar10.load_cifar10_batches`, works on
-the synthetic and the real files alike (re-exported here).
+The reader, :func:`zsnas.datasets.cifar10.load_cifar10_batches`, works on the
+synthetic and the real files alike (re-exported here).
 """
 
 from __future__ import annotations
@@ -26,32 +29,99 @@ import os
 import pickle
 import tarfile
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..datasets.cifar10 import LABEL_NAMES
+from ..datasets.pickled_batches import load_cifar10_batches
+from ..datasets.pickled_batches import CIFAR10 as FORMAT
+
 __all__ = [
     "LABEL_NAMES",
-    "TRAIN_BATCHES",
     "TEST_BATCH",
-    "write_cifar10_batches",
-    "write_cifar10_archive",
+    "TRAIN_BATCHES",
     "load_cifar10_batches",
+    "write_cifar10_archive",
+    "write_cifar10_batches",
 ]
 
-from ..benchmarks.cifar10 import (FOLDER, LABEL_NAMES, META, NUM_VIS, TEST_BATCH,  # noqa: F401
-                                 TRAIN_BATCHES, load_cifar10_batches)
+FOLDER = FORMAT.folder
+TRAIN_BATCHES = FORMAT.train
+TEST_BATCH = FORMAT.test[0]
+META = "batches.meta"
+NUM_VIS = FORMAT.num_vis
 
+
+# --------------------------------------------------------------------------
+# helpers shared by the pickled-batch writers
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it onto ``path`` on success
+    (on failure the temporary file is removed and ``path`` is untouched)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def dump_pickle(obj: Any, path: Path) -> None:
+    """Pickle ``obj`` to ``path`` with protocol 2 (as the Python-2 originals), atomically."""
+    with atomic_file(path) as tmp, open(tmp, "wb") as f:
+        pickle.dump(obj, f, protocol=2)
+
+
+def _reproducible(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info.mtime = 0
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    return info
+
+
+def write_folder_tar(path: str | os.PathLike, folder: Path, names, *, gz: bool = True) -> Path:
+    """Pack ``folder`` (as its own name) and its files ``names``, in that order, into
+    the tar ``path`` (gzip-compressed when ``gz``), byte-for-byte reproducibly
+    (zeroed timestamps and owners) and atomically."""
+    path = Path(path)
+    with atomic_file(path) as tmp, open(tmp, "wb") as raw:
+        if gz:
+            gzf = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
+            fileobj: Any = gzf
+        else:
+            gzf, fileobj = None, raw
+        try:
+            with tarfile.open(fileobj=fileobj, mode="w", format=tarfile.GNU_FORMAT) as tar:
+                tar.add(folder, arcname=folder.name, recursive=False, filter=_reproducible)
+                for name in names:
+                    tar.add(folder / name, arcname=f"{folder.name}/{name}",
+                            filter=_reproducible)
+        finally:
+            if gzf is not None:
+                gzf.close()
+    return path
+
+
+def check_n(n_per_batch: int) -> None:
+    if isinstance(n_per_batch, bool) or int(n_per_batch) != n_per_batch or n_per_batch < 1:
+        raise ValueError(f"n_per_batch must be an integer >= 1, got {n_per_batch}")
 
 
 # --------------------------------------------------------------------------
 # writer
-
-
-def _dump(obj: Any, path: Path) -> None:
-    with open(path, "wb") as f:
-        pickle.dump(obj, f, protocol=2)
 
 
 def write_cifar10_batches(
@@ -65,8 +135,7 @@ def write_cifar10_batches(
     synthetic noise with random labels 0–9; the file format matches the
     official archive (protocol-2 pickles with bytes keys).
     """
-    if n_per_batch < 1:
-        raise ValueError(f"n_per_batch must be >= 1, got {n_per_batch}")
+    check_n(n_per_batch)
     out = Path(folder) / FOLDER
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -79,7 +148,7 @@ def write_cifar10_batches(
             f"synthetic_{LABEL_NAMES[y]}_s_{b * n_per_batch + i:06d}.png".encode()
             for i, y in enumerate(labels)
         ]
-        _dump(
+        dump_pickle(
             {
                 b"batch_label": batch_label.encode(),
                 b"labels": labels,
@@ -88,7 +157,7 @@ def write_cifar10_batches(
             },
             out / name,
         )
-    _dump(
+    dump_pickle(
         {
             b"num_cases_per_batch": n_per_batch,
             b"label_names": [n.encode() for n in LABEL_NAMES],
@@ -99,13 +168,6 @@ def write_cifar10_batches(
     return out
 
 
-def _reproducible(info: tarfile.TarInfo) -> tarfile.TarInfo:
-    info.mtime = 0
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    return info
-
-
 def write_cifar10_archive(
     path: str | os.PathLike, n_per_batch: int = 10, seed: int = 0
 ) -> Path:
@@ -114,18 +176,8 @@ def write_cifar10_archive(
     The archive holds the ``cifar-10-batches-py/`` folder written by
     :func:`write_cifar10_batches` (same ``n_per_batch`` and ``seed``, hence
     the same random images). It is byte-for-byte reproducible (zeroed
-    timestamps and owners).
+    timestamps and owners) and written atomically.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_cifar10_batches(tmp, n_per_batch=n_per_batch, seed=seed)
-        with open(path, "wb") as raw, gzip.GzipFile(
-            filename="", mode="wb", fileobj=raw, mtime=0
-        ) as gz, tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
-            tar.add(folder, arcname=FOLDER, recursive=False, filter=_reproducible)
-            for name in (*TRAIN_BATCHES, TEST_BATCH, META):
-                tar.add(folder / name, arcname=f"{FOLDER}/{name}", filter=_reproducible)
-    return path
-
-
+        return write_folder_tar(path, folder, (*TRAIN_BATCHES, TEST_BATCH, META))

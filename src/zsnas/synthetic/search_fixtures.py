@@ -162,6 +162,7 @@ def synthetic_cache(bench, path: str | os.PathLike, *, proxies=PROXIES, seed: in
                        seconds=seconds, status=status,
                        settings={"synthetic": True, "seed": int(seed)},
                        attrs={"synthetic": True, "benchmark_file": bench.path.name,
+                              "dataset": bench.dataset,
                               "benchmark_checksum": bench.content_checksum})
 
 
