@@ -374,7 +374,7 @@ def test_method_labels_and_curves_long_frame(tmp_path):
 EXPECTED = {"table1.csv", "table1.md", "table1.tex", "curves.csv", "curves.png", "curves.pdf",
             "stats_groups.csv", "stats_tests.csv", "stats_posthoc.csv", "stats_summary.md",
             "counts.csv", "counts.md", "reproduction.csv", "reproduction.md"}
-QUALITY = {"quality.csv", "quality.png", "quality.pdf"}
+QUALITY = {"quality.csv", "quality.png", "quality.pdf", "quality_scatter.png", "quality_scatter.pdf"}
 
 
 @pytest.fixture

@@ -73,3 +73,18 @@ def test_synth_convert_round_trip(tmp_path):
     assert "nb201 benchmark, 4 architectures" in out
     proc = zsnas("convert", "table", src, tmp_path / "t.h5", check=False)
     assert proc.returncode == 2 and "unknown table format" in proc.stderr
+
+
+@pytest.mark.parametrize("dataset,params,mflops", [("cifar10", 129306, 15.64737),
+                                                   ("cifar100", 135156, 15.65322),
+                                                   ("ImageNet16-120", 136456, 3.91948)])
+def test_arch_dataset_head_and_image_size(dataset, params, mflops):
+    """The benchmark's stored params and FLOPs of index 0 per dataset (NATS sample file)."""
+    row = json.loads(zsnas("arch", "--space", "nb201", "--dataset", dataset, "--json", A0).stdout)
+    assert (row["dataset"], row["params"], row["mflops"]) == (dataset, params, mflops)
+    assert row["classes"] == {"cifar10": 10, "cifar100": 100, "ImageNet16-120": 120}[dataset]
+
+
+def test_arch_refuses_a_dataset_the_space_lacks():
+    proc = zsnas("arch", "--space", "nb101", "--dataset", "cifar100", INCEPTION, check=False)
+    assert proc.returncode == 2 and "the nb101 benchmark has no dataset 'cifar100'" in proc.stderr

@@ -79,7 +79,7 @@ def test_workflow_runs_on_slurm(tmp_path):
 
 
 SMALL_DEMO = """
-spaces: [nb201]
+benchmarks: [nb201/cifar10]
 scoring:
   device: auto          # requests gpu=1 from SLURM (fake GPUs); torch falls back to the CPU
   shards: 1
@@ -91,7 +91,7 @@ search:
 demo_sizes:
   nb201_archs: 40
   nb101_archs: 20
-  cifar_images_per_batch: 16
+  images_per_batch: 16
 """
 
 

@@ -185,3 +185,32 @@ def test_a_space_and_a_dataset_from_a_test_file(toy, tmp_path):
     assert "Toy space / Toy-8" in table1 and "snip" in table1 and "random" in table1
     quality = written["quality.csv"].read_text()
     assert "toy/toy8" in quality and "synflow" in quality
+
+
+def test_a_dataset_added_to_an_existing_space(tmp_path):
+    """A plug-in dataset declared for nb201 is accepted by nb201's checks and converted from
+    a table of its numbers."""
+    import pandas as pd
+
+    from zsnas.benchmarks.convert_table import convert_table
+    from zsnas.benchmarks.store import Benchmark
+    from zsnas.spaces import add_dataset, get_space, register as register_space
+    original = get_space("nb201")
+    register_dataset(Dataset(
+        name="toy8", label="Toy-8", num_classes=3, image_size=8,
+        normalisations={"plain": ((0.5, 0.5, 0.5), (0.25, 0.25, 0.25))},
+        default_normalisation="plain", reader=f"{HERE}:load_toy8", crop_padding=1,
+        source=None, where="written by the test", synthetic=None, module=HERE))
+    try:
+        add_dataset("nb201", "toy8")
+        assert get_space("nb201").check_dataset("toy8") == "toy8"
+        src = tmp_path / "t.csv"
+        pd.DataFrame({"arch": ["|none~0|+|none~0|none~1|+|none~0|none~1|nor_conv_3x3~2|"],
+                      "valid_acc@12": [50.0], "test_acc@200": [60.0]}).to_csv(src, index=False)
+        bench = Benchmark(convert_table(src, tmp_path / "t.h5", dataset="toy8"))
+        assert bench.dataset == "toy8" and bench.space == "nb201"
+    finally:
+        register_space(original, replace=True)
+        unregister_dataset("toy8")
+    with pytest.raises(ValueError, match="has no dataset 'toy8'"):
+        get_space("nb201").check_dataset("toy8")

@@ -75,9 +75,12 @@ def test_demo_outputs(demo):
     assert "SYNTHETIC" in (analysis / "table1.md").read_text()
     assert "SYNTHETIC" in (analysis / "table1.csv").read_text()
     runs = list((demo / "results" / "demo" / "runs").rglob("seed*.json"))
-    assert len(runs) == 2 * 10 * 4
-    assert (demo / "results" / "demo" / "runs" / "nb201" / "gea" / "snip" / "seed0.json").is_file()
-    assert (demo / "results" / "demo" / "runs" / "nb201" / "random" / "seed0.json").is_file()
+    assert len(runs) == 3 * 10 * 4                  # nb201 x {cifar10, cifar100}, nb101
+    base = demo / "results" / "demo" / "runs" / "nb201"
+    assert (base / "cifar100" / "gea" / "snip" / "seed0.json").is_file()
+    assert (base / "cifar10" / "random" / "seed0.json").is_file()
+    table = (analysis / "table1.md").read_text()
+    assert "NAS-Bench-201 / CIFAR-100" in table and "NAS-Bench-101 / CIFAR-10" in table
     assert not list((demo / "results").rglob("*.partial"))
 
 
@@ -135,8 +138,8 @@ def test_comment_whitespace_docstring_edits_rerun_nothing(demo):
 def test_proxy_code_change_reruns_its_group_only(demo):
     jobs = edit_and_plan(demo, "proxies/snip.py", "\n_EDITED = 1\n")
     assert {j["group"] for j in jobs["score"]} == {"forward"}      # snip's group, not synflow's
-    assert len(jobs["score"]) == 2 * 2                              # 2 spaces x 2 shards
-    assert "convert" not in jobs and len(jobs["merge"]) == 2
+    assert len(jobs["score"]) == 3 * 2                              # 3 benchmarks x 2 shards
+    assert "convert" not in jobs and len(jobs["merge"]) == 3
     assert set(by_rule(jobs, "search_gea", "proxy")) == GEA         # all read the cache ...
     assert set(by_rule(jobs, "search_baseline", "strategy")) == {"random-score"}  # ... this too
     assert "analyse" in jobs
@@ -145,7 +148,7 @@ def test_proxy_code_change_reruns_its_group_only(demo):
 def test_flop_counter_change_reruns_the_static_group(demo):
     """networks/flops.py is the flops/params proxies' arithmetic (missed before)."""
     jobs = edit_and_plan(demo, "networks/flops.py", "\n_EDITED = 1\n")
-    assert {j["group"] for j in jobs["score"]} == {"static"} and len(jobs["score"]) == 4
+    assert {j["group"] for j in jobs["score"]} == {"static"} and len(jobs["score"]) == 6
 
 
 def test_scoring_batch_reader_change_reruns_every_shard(demo):
@@ -157,7 +160,7 @@ def test_mutation_change_reruns_that_spaces_searches_only(demo):
     jobs = edit_and_plan(demo, "spaces/nb201_evolution.py", "\n_EDITED = 1\n")
     assert "score" not in jobs and "merge" not in jobs and "convert" not in jobs
     searches = jobs["search_gea"] + jobs["search_baseline"]
-    assert {j["space"] for j in searches} == {"nb201"} and len(searches) == 10 * 4
+    assert {j["space"] for j in searches} == {"nb201"} and len(searches) == 2 * 10 * 4
     assert "analyse" in jobs
 
 
@@ -174,19 +177,19 @@ def test_converter_change_reruns_that_conversion_and_what_follows(demo):
     assert {j["space"] for j in jobs["score"]} == {"nb101"}
     searches = jobs["search_gea"] + jobs["search_baseline"]
     assert {j["space"] for j in searches} == {"nb101"} and len(searches) == 10 * 4
-    assert "synth_nb101" in jobs      # its temporary source is regenerated for the rerun
+    assert "synth_nb101" not in jobs
 
 
 def test_query_api_change_reruns_readers_not_converters(demo):
     """store.py is read by scoring, search and analysis; no conversion imports it."""
     jobs = edit_and_plan(demo, "benchmarks/store.py", "\n_EDITED = 1\n")
-    assert "convert" not in jobs and len(jobs["score"]) == 12
-    assert len(jobs["search_gea"]) + len(jobs["search_baseline"]) == 2 * 10 * 4
+    assert "convert" not in jobs and len(jobs["score"]) == 18
+    assert len(jobs["search_gea"]) + len(jobs["search_baseline"]) == 3 * 10 * 4
 
 
 def test_merge_change_reruns_merges_and_what_reads_them(demo):
     jobs = edit_and_plan(demo, "scoring/merge.py", "\n_EDITED = 1\n")
-    assert "score" not in jobs and "convert" not in jobs and len(jobs["merge"]) == 2
+    assert "score" not in jobs and "convert" not in jobs and len(jobs["merge"]) == 3
     assert set(by_rule(jobs, "search_gea", "proxy")) == GEA
     assert set(by_rule(jobs, "search_baseline", "strategy")) == {"random-score"}
 
@@ -194,7 +197,7 @@ def test_merge_change_reruns_merges_and_what_reads_them(demo):
 def test_search_change_reruns_searches_only(demo):
     jobs = edit_and_plan(demo, "search/ga.py", "\n_EDITED = 1\n")
     assert set(jobs) == {"search_gea", "search_baseline", "analyse", "all"}
-    assert len(jobs["search_gea"]) + len(jobs["search_baseline"]) == 2 * 10 * 4
+    assert len(jobs["search_gea"]) + len(jobs["search_baseline"]) == 3 * 10 * 4
 
 
 def test_analysis_change_reruns_the_analysis_only(demo):
@@ -214,7 +217,7 @@ def test_protected_output_stops_the_run_in_one_line(demo):
     override.write_text("protect_caches: true\n")
     proc = snakemake(demo, "--cores", "1", "--configfile", "config/demo.yaml", str(override))
     assert proc.returncode == 0, proc.stderr[-3000:]         # nothing to do; files protected
-    bench = demo / "results" / "demo" / "benchmarks" / "nb101.h5"
+    bench = demo / "results" / "demo" / "benchmarks" / "nb101" / "cifar10.h5"
     assert not bench.stat().st_mode & 0o222
     path = demo / "src" / "zsnas" / "benchmarks" / "convert_nb101.py"
     original = path.read_bytes()
@@ -230,9 +233,9 @@ def test_protected_output_stops_the_run_in_one_line(demo):
             f.chmod(0o644)
     assert proc.returncode != 0
     lines = [line for line in proc.stderr.splitlines() if "write-protected" in line]
-    assert lines == ["zsnas workflow: error: results/demo/benchmarks/nb101.h5 is "
+    assert lines == ["zsnas workflow: error: results/demo/benchmarks/nb101/cifar10.h5 is "
                      "write-protected and would be recomputed (the converter's code "
-                     "changed); to allow it: chmod u+w results/demo/benchmarks/nb101.h5"]
+                     "changed); to allow it: chmod u+w results/demo/benchmarks/nb101/cifar10.h5"]
     assert "Job stats" not in proc.stdout + proc.stderr
     after = {f: f.stat().st_mtime_ns for f in (demo / "results").rglob("*") if f.is_file()}
     assert {f: m for f, m in after.items() if f in before} == before
@@ -242,7 +245,7 @@ def test_protected_output_stops_the_run_in_one_line(demo):
 def test_ga_parameter_change_reruns_searches_only(demo):
     jobs = planned(demo, "search:\n  P: 8\n")
     assert "score" not in jobs and "merge" not in jobs and "convert" not in jobs
-    assert len(jobs["search_gea"]) + len(jobs["search_baseline"]) == 2 * 10 * 4
+    assert len(jobs["search_gea"]) + len(jobs["search_baseline"]) == 3 * 10 * 4
     assert "analyse" in jobs
 
 
@@ -250,6 +253,16 @@ def test_new_seed_runs_only_the_new_searches(demo):
     jobs = planned(demo, "search:\n  seeds: {start: 0, count: 5}\n")
     assert set(jobs) == {"search_gea", "search_baseline", "analyse", "all"}
     assert {j["seed"] for j in jobs["search_gea"] + jobs["search_baseline"]} == {"4"}
+
+
+def test_adding_a_dataset_schedules_only_its_jobs(demo):
+    jobs = planned(demo, "benchmarks: [nb201/cifar10, nb201/cifar100, nb101/cifar10, "
+                         "nb201/ImageNet16-120]\n")
+    assert by_rule(jobs, "convert", "dataset") == ["ImageNet16-120"]
+    assert by_rule(jobs, "synth_dataset", "dataset") == ["ImageNet16-120"]
+    for rule in ("score", "merge", "search_gea", "search_baseline"):
+        assert {j["dataset"] for j in jobs[rule]} == {"ImageNet16-120"}, rule
+    assert len(jobs["score"]) == 3 * 2 and "synth_nats" not in jobs and "analyse" in jobs
 
 
 def test_protect_setting_reruns_nothing(demo):
@@ -274,6 +287,18 @@ def test_bad_config_stops_before_any_job(tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "Job stats" not in out
     assert "config: search.C: C = 5 is smaller than P = 10" in out
+    bad.write_text("benchmarks: [nb201/cifar10, nb101/cifar100]\n")
+    proc = snakemake(workdir, "-n", "--configfile", "config/demo.yaml", str(bad), timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "Job stats" not in out
+    assert ("config: benchmarks: nb101/cifar100: the nb101 benchmark has no dataset 'cifar100' "
+            "(it has: cifar10)") in out
+    bad.write_text("benchmarks: [nb201/ImageNet16-120]\n")   # the study's folder is absent
+    proc = snakemake(workdir, "-n", "--configfile", "config/config.yaml", str(bad), timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "Job stats" not in out
+    assert "config: data_folders.ImageNet16-120: data/ImageNet16 does not exist " \
+        "(ImageNet16-120 cannot be downloaded;" in out
 
 
 def test_rules_run_the_interpreter_that_runs_snakemake(demo):

@@ -12,6 +12,7 @@ REPORT_FILES = {
 }
 if QUALITY:
     REPORT_FILES["quality.png"] = ("Proxy quality", "quality.rst")
+    REPORT_FILES["quality_scatter.png"] = ("Proxy quality", "quality_scatter.rst")
     REPORT_FILES["quality.csv"] = ("Proxy quality", "quality_table.rst")
 
 

@@ -77,10 +77,15 @@ for _space, _dataset in BENCHMARKS:
         _config_error("benchmarks", str(_exc))
 for _dataset in DATASETS:
     _d = get_dataset(_dataset)
-    if not config.get("demo") and _d.source is None and \
-            _dataset not in config.get("data_folders", {}):
+    _folder = config.get("data_folders", {}).get(_dataset)
+    if config.get("demo"):
+        continue
+    if _d.source is None and _folder is None:
         _config_error(f"data_folders.{_dataset}", f"{_d.label} cannot be downloaded; set the "
                       f"folder of its files ({_d.where})")
+    if _folder is not None and not os.path.exists(_folder):
+        _config_error(f"data_folders.{_dataset}", f"{_folder} does not exist"
+                      + ("" if _d.source else f" ({_d.label} cannot be downloaded; {_d.where})"))
 for _group, _proxies in GROUPS.items():
     for _p in _proxies:
         if _p not in PROXIES:
@@ -97,6 +102,15 @@ if SEARCH["S"] > SEARCH["P"] * 100:
 if SEARCH["C"] < SEARCH["P"]:
     _config_error("search.C", f"C = {SEARCH['C']} is smaller than P = {SEARCH['P']}: the "
                   "population is the best P of the C initial architectures")
+for _space, _dataset in BENCHMARKS:
+    _name = SEARCH.get("report", {}).get(_space)
+    try:
+        get_space(_space).report(_name, _dataset)
+    except UsageError as _exc:
+        _config_error(f"search.report.{_space}", f"{_space}/{_dataset}: {_exc}")
+    if SEARCH["mutation"] not in get_space(_space).mutations:
+        _config_error("search.mutation", f"{SEARCH['mutation']!r} is not a mutation of "
+                      f"{_space} (it has: {', '.join(get_space(_space).mutations)})")
 for _space, _width in SCORING.get("width", {}).items():
     if _space in space_names() and _width < get_space(_space).min_width:
         _config_error(f"scoring.width.{_space}", f"{_width} is below the smallest width the "

@@ -72,11 +72,11 @@ rule download:
         "{ZSNAS} download {params.source} --dest {D}/raw --no-progress > {log} 2>&1"
 
 
-# Demo benchmark sources are temporary: only convert reads them; cheap and deterministic,
-# they are regenerated if a rerun of convert needs them.
+# Demo sources are kept (not temp()): a source regenerated for one new conversion (a dataset
+# added to the config) would look "updated" to every other conversion of it and rerun them.
 rule synth_nats:
     output:
-        temp(directory(f"{D}/demo/nats-{{n}}/NATS-tss-v1_0-3ffb9-simple")),
+        directory(f"{D}/demo/nats-{{n}}/NATS-tss-v1_0-3ffb9-simple"),
     params:
         code=fingerprint("synth", writer="nats"),
     log:
@@ -89,7 +89,7 @@ rule synth_nats:
 
 rule synth_nb101:
     output:
-        temp(f"{D}/demo/nb101-{{n}}.tfrecord"),
+        f"{D}/demo/nb101-{{n}}.tfrecord",
     params:
         code=fingerprint("synth", writer="nb101"),
     log:
@@ -100,8 +100,6 @@ rule synth_nb101:
         "{ZSNAS} synth nb101 {output} -n {wildcards.n} --seed 0 > {log} 2>&1"
 
 
-# (not temporary: every score job reads it, and a regenerated archive would look
-# "updated" to all of them, defeating the per-group reruns)
 rule synth_dataset:
     output:
         f"{D}/demo/{{dataset}}-{{n}}.tar.gz",

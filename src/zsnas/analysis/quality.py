@@ -17,8 +17,10 @@ For each proxy in a :class:`~zsnas.scoring.cache.ProxyCache` and the matching
   fraction of the m best by proxy that are among the m best by accuracy (ties
   broken by architecture id, ascending).
 
-Figure: one panel per benchmark (space, dataset) × proxy — accuracy against the proxy's rank
-percentile (hexbin with a log colour scale for n > 2,000, scatter otherwise).
+Figures: ``quality.png`` — Spearman ρ per proxy × benchmark as an annotated heat
+map (the summary, readable at page width); ``quality_scatter.png`` — accuracy
+against the proxy's rank percentile, one row per proxy, one column per
+benchmark (hexbin with a log colour scale for n > 2,000, scatter otherwise).
 """
 from __future__ import annotations
 
@@ -140,20 +142,47 @@ def proxy_quality(cache, bench, proxies=None) -> tuple[pd.DataFrame, dict]:
 
 def plot_quality(panels: list[tuple[str, str, np.ndarray, np.ndarray, dict]], png: Path,
                  pdf: Path, synthetic: bool) -> tuple[Path, Path]:
-    """``panels``: (space, proxy, scores, accuracy, table row) in display order."""
-    spaces = sorted({p[0] for p in panels}, key=bench_key)
-    proxies = sorted({p[1] for p in panels}, key=method_key)
-    fig = new_figure(figsize=(2.9 * max(len(proxies), 1), 2.7 * max(len(spaces), 1) + 0.3),
+    """Summary at page width: Spearman ρ of each proxy (rows) on each benchmark
+    (columns) as an annotated heat map (−1 … 1). ``panels``: (benchmark, proxy,
+    scores, accuracy, table row)."""
+    benches = sorted({p[0] for p in panels}, key=bench_key) or ["(none)"]
+    proxies = sorted({p[1] for p in panels}, key=method_key) or ["(none)"]
+    rho = np.full((len(proxies), len(benches)), np.nan)
+    for b, proxy, _, _, row in panels:
+        rho[proxies.index(proxy), benches.index(b)] = row["spearman_rho"]
+    fig = new_figure(figsize=(2.4 + 1.5 * len(benches), 1.3 + 0.38 * len(proxies)),
                      layout="constrained")
-    axes = fig.subplots(max(len(spaces), 1), max(len(proxies), 1), squeeze=False)
+    ax = fig.subplots()
+    im = ax.imshow(np.ma.masked_invalid(rho), cmap="RdBu", vmin=-1, vmax=1, aspect="auto")
+    for (r, c), v in np.ndenumerate(rho):
+        ax.text(c, r, "n/a" if not np.isfinite(v) else f"{v:.2f}", ha="center", va="center",
+                fontsize=9, color="white" if np.isfinite(v) and abs(v) > 0.6 else "black")
+    ax.set_xticks(range(len(benches)), [bench_label(b).replace(" / ", "\n") for b in benches],
+                  fontsize=9)
+    ax.set_yticks(range(len(proxies)), proxies, fontsize=9)
+    ax.set_title("Proxy quality over the whole cached space: Spearman ρ of score vs "
+                 "test accuracy", fontsize=10)
+    fig.colorbar(im, ax=ax, label="Spearman ρ", shrink=0.9)
+    stamp_synthetic(fig, synthetic)
+    return save_figure(fig, png, pdf)
+
+
+def plot_quality_scatter(panels, png: Path, pdf: Path, synthetic: bool) -> tuple[Path, Path]:
+    """Accuracy against the proxy's rank percentile: one row per proxy, one column per
+    benchmark (hexbin with a log colour scale above 2,000 points)."""
+    benches = sorted({p[0] for p in panels}, key=bench_key) or ["(none)"]
+    proxies = sorted({p[1] for p in panels}, key=method_key) or ["(none)"]
+    fig = new_figure(figsize=(0.6 + 3.0 * len(benches), 0.6 + 2.3 * len(proxies)),
+                     layout="constrained")
+    axes = fig.subplots(len(proxies), len(benches), squeeze=False)
     lookup = {(p[0], p[1]): p for p in panels}
-    for i, space in enumerate(spaces):
-        for j, proxy in enumerate(proxies):
+    for i, proxy in enumerate(proxies):
+        for j, b in enumerate(benches):
             ax = axes[i][j]
-            if (space, proxy) not in lookup:
+            if (b, proxy) not in lookup:
                 ax.set_axis_off()
                 continue
-            _, _, s, a, row = lookup[(space, proxy)]
+            _, _, s, a, row = lookup[(b, proxy)]
             if s.size:
                 x = (stats.rankdata(s) - 0.5) / s.size * 100
                 if s.size > HEXBIN_MIN:
@@ -161,15 +190,16 @@ def plot_quality(panels: list[tuple[str, str, np.ndarray, np.ndarray, dict]], pn
                               linewidths=0)
                 else:
                     ax.scatter(x, a, s=6, alpha=0.6, color="C0", lw=0)
-            rho = row["spearman_rho"]
-            tau = row["kendall_tau"]
-            ax.set_title(f"{bench_label(space)} · {proxy}\n"
-                         f"ρ = {rho:.3f}, τ = {tau:.3f} (n = {row['n_used']})"
-                         if np.isfinite(rho) else
-                         f"{bench_label(space)} · {proxy}\nρ, τ undefined "
-                         f"(n = {row['n_used']})", fontsize=8)
-            ax.set_xlabel("proxy score rank (percentile)", fontsize=8)
-            ax.set_ylabel("test accuracy (%)", fontsize=8)
+            rho, tau = row["spearman_rho"], row["kendall_tau"]
+            stat = (f"ρ = {rho:.2f}, τ = {tau:.2f}" if np.isfinite(rho) else "ρ, τ undefined")
+            ax.set_title(f"{proxy} — {stat} (n = {row['n_used']})", fontsize=9)
+            if i == 0:
+                ax.annotate(bench_label(b), (0.5, 1.25), xycoords="axes fraction",
+                            ha="center", fontsize=10, weight="bold")
+            if i == len(proxies) - 1:
+                ax.set_xlabel("proxy score rank (percentile)", fontsize=8)
+            if j == 0:
+                ax.set_ylabel("test accuracy (%)", fontsize=8)
             ax.tick_params(labelsize=7)
     stamp_synthetic(fig, synthetic)
     return save_figure(fig, png, pdf)
@@ -195,8 +225,11 @@ def write_quality(pairs: list[tuple], out_dir: Path, synthetic: bool) -> dict[st
             panels.append((row["bench"], row["proxy"], s, a, row))
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=COLUMNS)
     png, pdf = plot_quality(panels, out_dir / "quality.png", out_dir / "quality.pdf", synthetic)
+    spng, spdf = plot_quality_scatter(panels, out_dir / "quality_scatter.png",
+                                      out_dir / "quality_scatter.pdf", synthetic)
     return {"quality.csv": write_csv(out_dir / "quality.csv", table, synthetic),
-            "quality.png": png, "quality.pdf": pdf}
+            "quality.png": png, "quality.pdf": pdf,
+            "quality_scatter.png": spng, "quality_scatter.pdf": spdf}
 
 
 __all__ = [

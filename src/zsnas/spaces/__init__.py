@@ -11,8 +11,8 @@ Look a space up with :func:`get_space`; the built-in spaces are imported on the
 first lookup, and any module may :func:`register` another (see the README's
 "Add a search space").
 """
-from .base import (SearchSpace, SpaceAdapter, UnknownSpaceError, get_space, is_space, register,
-                   space_names, unregister)
+from .base import (SearchSpace, SpaceAdapter, UnknownSpaceError, add_dataset, get_space, is_space,
+                   register, space_names, unregister)
 
-__all__ = ["SearchSpace", "SpaceAdapter", "UnknownSpaceError", "get_space", "is_space",
-           "register", "space_names", "unregister"]
+__all__ = ["SearchSpace", "SpaceAdapter", "UnknownSpaceError", "add_dataset", "get_space",
+           "is_space", "register", "space_names", "unregister"]

@@ -198,6 +198,17 @@ def register(space: SearchSpace, *, replace: bool = False) -> SearchSpace:
     return SPACES.register(space, replace=replace)
 
 
+def add_dataset(space: str, dataset: str) -> SearchSpace:
+    """Declare that ``space``'s benchmark also holds ``dataset`` (a plug-in dataset for an
+    existing space, e.g. a table of NB201 numbers on another dataset)."""
+    import dataclasses
+    current = get_space(space)
+    if dataset in current.datasets:
+        return current
+    return SPACES.register(dataclasses.replace(current, datasets=current.datasets + (dataset,)),
+                           replace=True)
+
+
 def unregister(name: str) -> SearchSpace:
     """Remove and return a registered space (KeyError if absent)."""
     return SPACES.unregister(name)
@@ -264,6 +275,6 @@ class SpaceAdapter:
         raise NotImplementedError
 
 
-__all__ = ["Accuracy", "BUILTIN_SPACES", "SPACES", "SearchSpace", "SpaceAdapter", "UnknownSpaceError", "get_space",
+__all__ = ["Accuracy", "add_dataset", "BUILTIN_SPACES", "SPACES", "SearchSpace", "SpaceAdapter", "UnknownSpaceError", "get_space",
            "is_space", "new_stats", "ref_module", "register", "resolve_ref", "space_names",
            "unregister"]
