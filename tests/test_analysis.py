@@ -301,14 +301,14 @@ def test_proxy_quality_excludes_and_counts_nonfinite(nb201_cache_and_bench):
     from zsnas.scoring.cache import ProxyCache
     cache, bench, good, bad, acc = nb201_cache_and_bench
     df, _ = proxy_quality(ProxyCache(cache), Benchmark(bench))
-    row = df.set_index("proxy").loc["jacob_cov"]
+    row = df[df.scope == "all"].set_index("proxy").loc["jacob_cov"]
     assert row["n_nonfinite"] == 2 and row["n_used"] == 58 and row["accuracy_budget"] == 200
     ok = np.isfinite(bad)
     assert row["spearman_rho"] == pytest.approx(stats.spearmanr(bad[ok], acc[ok]).statistic)
-    snip = df.set_index("proxy").loc["snip"]
+    snip = df[df.scope == "all"].set_index("proxy").loc["snip"]
     assert snip["n_used"] == 60 and snip["spearman_rho"] > 0.5
     assert snip["top10_overlap"] == pytest.approx(top_k_overlap(good, acc, 10))
-    assert list(df["proxy"]) == ["snip", "jacob_cov"]  # paper order
+    assert list(df[df.scope == "all"]["proxy"]) == ["snip", "jacob_cov"]  # paper order
 
 
 # ---------------------------------------------------------- counts, reproduction
@@ -373,8 +373,12 @@ def test_method_labels_and_curves_long_frame(tmp_path):
 # ---------------------------------------------------------------- analyse()
 EXPECTED = {"table1.csv", "table1.md", "table1.tex", "curves.csv", "curves.png", "curves.pdf",
             "stats_groups.csv", "stats_tests.csv", "stats_posthoc.csv", "stats_summary.md",
-            "counts.csv", "counts.md", "reproduction.csv", "reproduction.md"}
-QUALITY = {"quality.csv", "quality.png", "quality.pdf", "quality_scatter.png", "quality_scatter.pdf"}
+            "counts.csv", "counts.md", "reproduction.csv", "reproduction.md",
+            "effects.csv", "effects.md", "effects.png", "effects.pdf", "anytime.csv",
+            "anytime.md", "anytime.png", "anytime.pdf", "findings.md"}
+QUALITY = {"quality.csv", "quality.md", "quality.png", "quality.pdf", "quality_scatter.png",
+           "quality_scatter.pdf", "search_quality.csv", "search_quality.md", "search_quality.png",
+           "search_quality.pdf", "neighbourhood_quality.csv"}
 
 
 @pytest.fixture
@@ -411,7 +415,9 @@ def test_analyse_writes_everything_deterministically(synthetic_runs, nb201_cache
         if name.endswith(".md"):
             assert "SYNTHETIC" in out1[name].read_text(), name
         if name.endswith(".csv"):
-            assert set(pd.read_csv(out1[name])["data"]) == {"SYNTHETIC"}, name
+            frame = pd.read_csv(out1[name])
+            assert "data" in frame and set(frame["data"]) <= {"SYNTHETIC"}, name
+            assert len(frame) == 0 or set(frame["data"]) == {"SYNTHETIC"}, name
     assert "SYNTHETIC" in out1["table1.tex"].read_text()
     assert not list((tmp_path / "out1").glob(".*"))  # no temporary files left behind
     t1 = pd.read_csv(out1["table1.csv"])
@@ -421,7 +427,7 @@ def test_analyse_writes_everything_deterministically(synthetic_runs, nb201_cache
                                "Kruskal-Wallis"}
     assert set(tests.k) == {2}  # baselines excluded
     q = pd.read_csv(out1["quality.csv"])
-    assert list(q.proxy) == ["snip", "jacob_cov"]
+    assert list(q[q.scope == "all"].proxy) == ["snip", "jacob_cov"]
     assert out1["curves.png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out1["curves.pdf"].read_bytes()[:5] == b"%PDF-"
 

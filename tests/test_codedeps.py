@@ -103,7 +103,8 @@ def test_analyse_closure_and_distinct_fingerprints():
     assert {"zsnas.analysis.stats", "zsnas.analysis.table1", "zsnas.spaces.nb101",
             "zsnas.datasets.cifar100"} <= analyse
     assert "zsnas.datasets.pickled_batches" not in analyse
-    assert "zsnas.proxies.snip" not in analyse and "zsnas.search.ga" not in analyse
+    assert "zsnas.proxies.snip" not in analyse and "zsnas.scoring.engine" not in analyse
+    assert "zsnas.spaces.nb201_evolution" in analyse      # mutation neighbourhoods
     prints = {stage_fingerprint("score", space="nb201", proxies=["snip"]),
               stage_fingerprint("score", space="nb101", proxies=["snip"]),
               stage_fingerprint("search", space="nb201"), stage_fingerprint("merge")}

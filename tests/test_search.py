@@ -80,10 +80,17 @@ def test_record_keys_and_json(full201):
     bench, cache, _ = full201
     rec = run_search(bench, cache, proxy="snip", seed=4)
     assert TOP_KEYS <= set(rec) and SETTINGS_KEYS <= set(rec["settings"])
-    assert rec["format"] == "zsnas-run" and rec["version"] == 1
+    assert rec["format"] == "zsnas-run" and rec["version"] == 2
+    b = rec["batches"]
+    assert len(b["offsets"]) == 201 + 2 and b["offsets"][1] == 200 and b["offsets"][-1] == 2411
+    assert len(b["ids"]) == len(b["scores"]) == 2411
+    raw = cache.all_scores("snip")[1][cache.rows(b["ids"])]
+    np.testing.assert_array_equal(np.array(b["scores"], dtype=np.float32),
+                                  raw.astype(np.float32))
+    assert run_search(bench, cache, strategy="random", seed=4)["batches"] is None
     assert set(rec["final"]) >= {"id", "encoding", "fitness", "accuracy"}
-    assert set(rec["history"][0]) == {"id", "fitness", "train_time", "proxy_time", "score",
-                                      "cycle"}
+    assert set(rec["history"][0]) == {"id", "fitness", "accuracy", "train_time", "proxy_time",
+                                      "score", "cycle"}
     s = rec["settings"]
     assert s["benchmark"] == bench.path.name and s["cache"] == cache.path.name
     assert s["benchmark_checksum"] == bench.content_checksum and s["synthetic"] is True

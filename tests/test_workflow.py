@@ -97,7 +97,9 @@ def test_report(demo):
     import zipfile
     names = zipfile.ZipFile(demo / "report.zip").namelist()
     for part in ("table1.csv", "curves.png", "stats_summary.md", "counts.csv",
-                 "reproduction.csv", "quality.png"):
+                 "reproduction.csv", "quality.png", "quality_scatter.png", "findings.md",
+                 "effects.csv", "effects.png", "anytime.csv", "anytime.png",
+                 "search_quality.csv", "search_quality.png"):
         assert any(n.endswith(part) for n in names), part
 
 

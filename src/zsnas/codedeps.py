@@ -18,7 +18,8 @@ stage         entry modules
 ``merge``     ``zsnas.cli.merge``
 ``search``    ``zsnas.cli.search``, the space module and its ``evolution``
               part (sampling and mutation)
-``analyse``   ``zsnas.cli.analyse`` and the analysed spaces' and datasets'
+``analyse``   ``zsnas.cli.analyse``, the analysed spaces' modules and their
+              ``evolution`` parts (mutation neighbourhoods), the datasets'
               modules
 ============  ===============================================================
 
@@ -315,6 +316,8 @@ def stage_roots(stage: str, *, space: str | None = None, proxies=(), converter: 
         roots += [sp.module] + sp.part_modules("evolution")
     elif stage == "analyse":
         roots += sorted({space_module(s).module for s in spaces})
+        # the neighbourhood analysis mutates architectures with the space's own moves
+        roots += sorted({m for s in spaces for m in space_module(s).part_modules("evolution")})
         roots += sorted({dataset_object(d).module for d in datasets})
     return roots
 

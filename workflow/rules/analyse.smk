@@ -2,7 +2,12 @@
 ANALYSIS = f"{R}/analysis"
 QUALITY = bool(config.get("analysis", {}).get("quality", True))
 REPORT_FILES = {
+    "findings.md": ("Findings", "findings.rst"),
     "table1.csv": ("Table 1", "table1.rst"),
+    "effects.csv": ("Effect of the guide", "effects_table.rst"),
+    "effects.png": ("Effect of the guide", "effects.rst"),
+    "anytime.csv": ("Budget-matched comparison", "anytime_table.rst"),
+    "anytime.png": ("Budget-matched comparison", "anytime.rst"),
     "curves.png": ("Convergence", "curves.rst"),
     "stats_tests.csv": ("Statistics", "stats_tests.rst"),
     "stats_posthoc.csv": ("Statistics", "stats_posthoc.rst"),
@@ -13,6 +18,10 @@ REPORT_FILES = {
 if QUALITY:
     REPORT_FILES["quality.png"] = ("Proxy quality", "quality.rst")
     REPORT_FILES["quality_scatter.png"] = ("Proxy quality", "quality_scatter.rst")
+    REPORT_FILES["search_quality.csv"] = ("Quality where the search uses it",
+                                          "search_quality_table.rst")
+    REPORT_FILES["search_quality.png"] = ("Quality where the search uses it",
+                                          "search_quality.rst")
     REPORT_FILES["quality.csv"] = ("Proxy quality", "quality_table.rst")
 
 

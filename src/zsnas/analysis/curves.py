@@ -4,7 +4,8 @@ Statistic: at every cycle (0 = after the initial population) the mean over runs
 (seeds) of the best-so-far reported test accuracy, with a 95 % confidence band
 from the t-interval of the mean: ``mean ± t_{0.975, n-1} · s / √n`` (``s`` the
 sample std, ddof=1; ``scipy.stats.t.ppf``). With a single run no band is drawn.
-One panel per space, one line per method; PNG + PDF via matplotlib (Agg).
+One panel per benchmark, one line per method (the same colour in every figure); the
+95 % interval drawn once per method at the last cycle; PNG + PDF via matplotlib (Agg).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
-from .output import new_figure, save_figure, stamp_synthetic, write_csv
+from .output import method_colour, new_figure, save_figure, stamp_synthetic, write_csv
 from .runs import RunData, bench_key, bench_label, method_key, sort_frame
 
 
@@ -46,37 +47,47 @@ def curve_stats(curves: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
 
 
 def plot_curves(st: pd.DataFrame, png: Path, pdf: Path, synthetic: bool) -> tuple[Path, Path]:
-    """One panel per space, one line (+ 95 % band) per method."""
-    spaces = sorted(st["bench"].unique(), key=bench_key) or ["(no runs)"]
+    """Small multiples, one panel per benchmark (three per row): one line per method in
+    its colour (proxies solid, baselines dashed); the 95 % interval of the mean is drawn
+    once per method, as a bar at the last cycle, where it carries the comparison (ten
+    overlapping bands carried none)."""
+    benches = sorted(st["bench"].unique(), key=bench_key) or ["(no runs)"]
     methods = sorted(st["method"].unique(), key=method_key)
-    colours = {m: f"C{i % 10}" for i, m in enumerate(methods)}
-    fig = new_figure(figsize=(5.5 * len(spaces), 4.2), layout="constrained")
-    axes = fig.subplots(1, len(spaces), squeeze=False)[0]
-    for ax, space in zip(axes, spaces):
-        sub = st[st["bench"] == space]
-        for m in methods:
+    cols = min(len(benches), 3)
+    nrows = -(-len(benches) // cols)
+    fig = new_figure(figsize=(0.6 + 4.2 * cols, 0.9 + 3.3 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, cols, squeeze=False).ravel()
+    for ax, bench in zip(axes, benches):
+        sub = st[st["bench"] == bench]
+        last = int(sub["cycle"].max()) if not sub.empty else 0
+        for k, m in enumerate(methods):
             g = sub[sub["method"] == m]
             if g.empty:
                 continue
-            style = "-" if m not in ("random", "re", "oracle", "random-score") else "--"
-            x = g["cycle"].to_numpy()
-            ax.plot(x, g["mean"].to_numpy(), style, color=colours[m], lw=1.4, label=m)
-            ok = np.isfinite(g["ci_half"].to_numpy())
-            if ok.any():
-                ax.fill_between(x[ok], g["lower"].to_numpy()[ok], g["upper"].to_numpy()[ok],
-                                color=colours[m], alpha=0.18, lw=0)
+            style = "--" if m in ("random", "re", "oracle", "random-score") else "-"
+            colour = method_colour(m)
+            ax.plot(g["cycle"], g["mean"], style, color=colour, lw=1.3, label=m)
+            end = g[g["cycle"] == g["cycle"].max()].iloc[0]
+            if np.isfinite(end["ci_half"]):
+                x = last * (1.02 + 0.012 * k)
+                ax.errorbar([x], [end["mean"]], yerr=[[end["ci_half"]]], fmt="o", ms=2.5,
+                            color=colour, capsize=1.5, lw=1)
         n_txt = ""
         if not sub.empty:
             ns = sub.groupby("method")["n"].max()
             n_txt = f" (runs per method: {int(ns.min())}–{int(ns.max())})" \
                 if ns.min() != ns.max() else f" ({int(ns.max())} runs per method)"
-        ax.set_title(f"{bench_label(space)}{n_txt}", fontsize=10)
+        ax.set_title(f"{bench_label(bench)}{n_txt}", fontsize=10)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("cycle")
-        ax.set_ylabel("test accuracy (%)")
+        ax.set_xlabel("cycle (bars: 95 % CI of the final mean)", fontsize=9)
+        ax.set_ylabel("best-so-far test accuracy (%)", fontsize=9)
         ax.grid(alpha=0.3)
-        if not sub.empty:
-            ax.legend(fontsize=8, loc="lower right", title="mean, 95% CI", title_fontsize=8)
+    for ax in axes[len(benches):]:
+        ax.set_axis_off()
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside right upper", fontsize=8, title="mean over runs",
+                   title_fontsize=8)
     stamp_synthetic(fig, synthetic)
     return save_figure(fig, png, pdf)
 

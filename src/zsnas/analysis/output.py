@@ -134,3 +134,23 @@ def stamp_synthetic(fig, synthetic: bool) -> None:
     if synthetic:
         fig.suptitle("SYNTHETIC DATA — not a NAS-Bench result", color="red", fontsize=11,
                      fontweight="bold")
+
+
+#: One colour per method in every figure (proxies in the seed's order, baselines in greys
+#: and distinct hues); other methods get a stable colour from their name.
+METHOD_COLOURS = {
+    "grad_norm": "#1f77b4", "snip": "#ff7f0e", "synflow": "#2ca02c", "grasp": "#d62728",
+    "fisher": "#9467bd", "jacob_cov": "#8c564b", "nwot": "#e377c2", "params": "#bcbd22",
+    "flops": "#17becf", "random": "#7f7f7f", "random-score": "#4d4d4d", "re": "#b8860b",
+    "oracle": "#000000",
+}
+_EXTRA = ("#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2",
+          "#dbdb8d", "#9edae5", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173")
+
+
+def method_colour(method: str) -> str:
+    """The colour of ``method`` in every figure."""
+    if method in METHOD_COLOURS:
+        return METHOD_COLOURS[method]
+    import zlib
+    return _EXTRA[zlib.crc32(str(method).encode()) % len(_EXTRA)]

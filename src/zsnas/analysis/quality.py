@@ -32,14 +32,18 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import MismatchError
-from .output import new_figure, save_figure, stamp_synthetic, write_csv
+from .output import (SYNTHETIC_BANNER, fmt_num, markdown_table, method_colour, new_figure,
+                     save_figure, stamp_synthetic, write_csv, write_text)
+from .resampling import bootstrap_correlations
 from .runs import PROXIES, bench_key, bench_label, bench_of, method_key
 
 TOP_K = (1, 5, 10)
 HEXBIN_MIN = 2000
-COLUMNS = (["bench", "proxy", "n_cached", "n_used", "n_nonfinite", "n_missing",
-            "n_no_accuracy", "accuracy_budget", "spearman_rho", "spearman_p", "kendall_tau",
-            "kendall_p"] + [f"top{k}_overlap" for k in TOP_K] + [f"top{k}_m" for k in TOP_K])
+COLUMNS = (["bench", "proxy", "scope", "n_cached", "n_used", "n_nonfinite", "n_missing",
+            "n_no_accuracy", "accuracy_budget", "spearman_rho", "spearman_lo", "spearman_hi",
+            "spearman_p", "kendall_tau", "kendall_lo", "kendall_hi", "kendall_p"]
+           + [f"top{k}_overlap" for k in TOP_K] + [f"top{k}_m" for k in TOP_K]
+           + ["seconds_mean", "seconds_median"])
 
 
 def top_count(n: int, k_percent: float) -> int:
@@ -108,61 +112,107 @@ def _accuracies(bench, ids: np.ndarray) -> tuple[np.ndarray, int]:
     return acc, budget
 
 
+def unique_representatives(bench, ids: np.ndarray) -> np.ndarray | None:
+    """Mask of ``ids`` keeping one architecture (the lowest id) per class of the space's
+    canonical form (NB201: AutoDL's unique string), or None if the space has none."""
+    from ..spaces import get_space
+    canonical = get_space(bench.space).canonical
+    if canonical is None:
+        return None
+    seen, keep = set(), np.zeros(ids.size, dtype=bool)
+    for k in np.argsort(ids, kind="stable"):
+        key = canonical(bench.arch(int(ids[k])))
+        if key not in seen:
+            seen.add(key)
+            keep[k] = True
+    return keep
+
+
 def proxy_quality(cache, bench, proxies=None) -> tuple[pd.DataFrame, dict]:
-    """Quality table for one space and the (score, accuracy) arrays per proxy."""
+    """Quality table for one benchmark — over all cached architectures and, where the
+    space defines a canonical form, over the unique cells only — and the (score,
+    accuracy) arrays per proxy (all architectures)."""
     from ..scoring.cache import ERROR, NONFINITE, PENDING
     if cache.space != bench.space:
         raise MismatchError(f"{cache.path} is a {cache.space} cache but {bench.path} is a "
-                         f"{bench.space} benchmark")
+                            f"{bench.space} benchmark")
+    key = bench_of(bench.space, bench.dataset)
     proxies = sorted(proxies or cache.proxies, key=method_key)
     rows, points = [], {}
-    acc_all = None
+    acc_all = unique = None
     for proxy in proxies:
         ids, scores, status = cache.all_scores(proxy)
         scores = cache.oriented(scores, proxy)      # higher = better, as the search ranks
+        seconds = cache.all_seconds(proxy)
         if acc_all is None:
             acc_all, budget = _accuracies(bench, ids)
+            unique = unique_representatives(bench, ids)
         missing = (status == PENDING) | (status == ERROR)
         nonfinite = ~missing & ((status == NONFINITE) | ~np.isfinite(scores))
         no_acc = ~missing & ~nonfinite & np.isnan(acc_all)
-        use = ~missing & ~nonfinite & ~no_acc
-        s, a = scores[use], acc_all[use]
-        row = {"bench": bench_of(bench.space, bench.dataset), "proxy": proxy,
-               "n_cached": int(ids.size),
-               "n_used": int(use.sum()), "n_nonfinite": int(nonfinite.sum()),
-               "n_missing": int(missing.sum()), "n_no_accuracy": int(no_acc.sum()),
-               "accuracy_budget": int(budget), **rank_correlations(s, a)}
-        for k in TOP_K:
-            row[f"top{k}_overlap"] = top_k_overlap(s, a, k)
-            row[f"top{k}_m"] = top_count(s.size, k)
-        rows.append(row)
-        points[proxy] = (s, a)
+        scopes = [("all", np.ones(ids.size, dtype=bool))]
+        if unique is not None:
+            scopes.append(("unique", unique))
+        for scope, mask in scopes:
+            use = mask & ~missing & ~nonfinite & ~no_acc
+            s, a = scores[use], acc_all[use]
+            done = mask & ~missing & np.isfinite(seconds)
+            row = {"bench": key, "proxy": proxy, "scope": scope,
+                   "n_cached": int(mask.sum()), "n_used": int(use.sum()),
+                   "n_nonfinite": int((mask & nonfinite).sum()),
+                   "n_missing": int((mask & missing).sum()),
+                   "n_no_accuracy": int((mask & no_acc).sum()), "accuracy_budget": int(budget),
+                   **rank_correlations(s, a),
+                   **bootstrap_correlations(s, a, key, proxy, scope),
+                   "seconds_mean": float(np.mean(seconds[done])) if done.any() else np.nan,
+                   "seconds_median": float(np.median(seconds[done])) if done.any() else np.nan}
+            for k in TOP_K:
+                row[f"top{k}_overlap"] = top_k_overlap(s, a, k)
+                row[f"top{k}_m"] = top_count(s.size, k)
+            rows.append(row)
+            if scope == "all":
+                points[proxy] = (s, a)
     return pd.DataFrame(rows, columns=COLUMNS), points
 
 
-def plot_quality(panels: list[tuple[str, str, np.ndarray, np.ndarray, dict]], png: Path,
-                 pdf: Path, synthetic: bool) -> tuple[Path, Path]:
-    """Summary at page width: Spearman ρ of each proxy (rows) on each benchmark
-    (columns) as an annotated heat map (−1 … 1). ``panels``: (benchmark, proxy,
-    scores, accuracy, table row)."""
-    benches = sorted({p[0] for p in panels}, key=bench_key) or ["(none)"]
-    proxies = sorted({p[1] for p in panels}, key=method_key) or ["(none)"]
-    rho = np.full((len(proxies), len(benches)), np.nan)
-    for b, proxy, _, _, row in panels:
-        rho[proxies.index(proxy), benches.index(b)] = row["spearman_rho"]
-    fig = new_figure(figsize=(2.4 + 1.5 * len(benches), 1.3 + 0.38 * len(proxies)),
+def plot_quality(table: pd.DataFrame, png: Path, pdf: Path, synthetic: bool):
+    """Summary at page width: Spearman ρ (95 % bootstrap interval) of each proxy, one
+    panel per benchmark; filled = all architectures, open = unique cells only."""
+    benches = sorted(table["bench"].unique(), key=bench_key) or ["(none)"]
+    proxies = sorted(table["proxy"].unique(), key=method_key) or ["(none)"]
+    cols = min(len(benches), 3)
+    nrows = -(-len(benches) // cols)
+    fig = new_figure(figsize=(0.8 + 3.3 * cols, 0.9 + (0.3 * len(proxies) + 0.9) * nrows),
                      layout="constrained")
-    ax = fig.subplots()
-    im = ax.imshow(np.ma.masked_invalid(rho), cmap="RdBu", vmin=-1, vmax=1, aspect="auto")
-    for (r, c), v in np.ndenumerate(rho):
-        ax.text(c, r, "n/a" if not np.isfinite(v) else f"{v:.2f}", ha="center", va="center",
-                fontsize=9, color="white" if np.isfinite(v) and abs(v) > 0.6 else "black")
-    ax.set_xticks(range(len(benches)), [bench_label(b).replace(" / ", "\n") for b in benches],
-                  fontsize=9)
-    ax.set_yticks(range(len(proxies)), proxies, fontsize=9)
-    ax.set_title("Proxy quality over the whole cached space: Spearman ρ of score vs "
-                 "test accuracy", fontsize=10)
-    fig.colorbar(im, ax=ax, label="Spearman ρ", shrink=0.9)
+    axes = fig.subplots(nrows, cols, squeeze=False).ravel()
+    for ax, bench in zip(axes, benches):
+        sub = table[table["bench"] == bench]
+        for scope, face, dy in (("all", True, -0.13), ("unique", False, 0.13)):
+            part = sub[sub["scope"] == scope]
+            for r in part.itertuples():
+                if not np.isfinite(r.spearman_rho):
+                    continue
+                y = proxies.index(r.proxy) + dy
+                lo = max(0.0, r.spearman_rho - r.spearman_lo) if np.isfinite(r.spearman_lo) else 0
+                hi = max(0.0, r.spearman_hi - r.spearman_rho) if np.isfinite(r.spearman_hi) else 0
+                c = method_colour(r.proxy)
+                ax.errorbar([r.spearman_rho], [y], xerr=[[lo], [hi]], fmt="o", ms=5,
+                            color=c, mfc=c if face else "white", capsize=2, lw=1)
+        ax.axvline(0, color="0.6", lw=0.8)
+        ax.set_xlim(-1.05, 1.05)
+        ax.set_yticks(range(len(proxies)), proxies, fontsize=9)
+        ax.invert_yaxis()
+        ax.set_xlabel("Spearman ρ with test accuracy (95 % CI)", fontsize=9)
+        ax.set_title(bench_label(bench), fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    for ax in axes[len(benches):]:
+        ax.set_axis_off()
+    if (table["scope"] == "unique").any():
+        from matplotlib.lines import Line2D
+        handles = [Line2D([], [], marker="o", color="0.3", ls="", label="all architectures"),
+                   Line2D([], [], marker="o", color="0.3", mfc="white", ls="",
+                          label="unique cells only (NB201: AutoDL's canonical form)")]
+        fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=8)
     stamp_synthetic(fig, synthetic)
     return save_figure(fig, png, pdf)
 
@@ -205,6 +255,28 @@ def plot_quality_scatter(panels, png: Path, pdf: Path, synthetic: bool) -> tuple
     return save_figure(fig, png, pdf)
 
 
+def quality_markdown(table: pd.DataFrame, synthetic: bool) -> str:
+    lines = ["# Proxy quality over the whole cached space", ""]
+    if synthetic:
+        lines += [SYNTHETIC_BANNER, ""]
+    lines += ["Spearman ρ and Kendall τ of the proxy (oriented as the search ranks it) with the "
+              "test accuracy, with 95 % bootstrap intervals over the architectures; top-k % "
+              "overlap; the proxy's measured seconds per architecture (from the cache). "
+              "'unique' = one architecture per unique cell (NB201: AutoDL's canonical form, "
+              "6,466 classes of the 15,625 cells).", ""]
+
+    def ci(m, lo, hi):
+        return "—" if not np.isfinite(m) else f"{fmt_num(m)} [{fmt_num(lo)}, {fmt_num(hi)}]"
+    rows = [{"benchmark": bench_label(r.bench), "proxy": r.proxy, "cells": r.scope,
+             "n": r.n_used, "ρ": ci(r.spearman_rho, r.spearman_lo, r.spearman_hi),
+             "τ": ci(r.kendall_tau, r.kendall_lo, r.kendall_hi),
+             "top-1/5/10 %": "/".join(fmt_num(getattr(r, f"top{k}_overlap")) for k in TOP_K),
+             "s per arch": fmt_num(r.seconds_mean, 4)} for r in table.itertuples()]
+    if rows:
+        lines.append(markdown_table(pd.DataFrame(rows)))
+    return "\n".join(lines)
+
+
 def is_synthetic(cache, bench) -> bool:
     flag = cache.attrs.get("synthetic", False)
     if isinstance(flag, str):
@@ -220,14 +292,15 @@ def write_quality(pairs: list[tuple], out_dir: Path, synthetic: bool) -> dict[st
                                                                         cb[1].dataset))):
         df, points = proxy_quality(cache, bench)
         tables.append(df)
-        for row in df.to_dict("records"):
+        for row in df[df["scope"] == "all"].to_dict("records"):
             s, a = points[row["proxy"]]
             panels.append((row["bench"], row["proxy"], s, a, row))
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=COLUMNS)
-    png, pdf = plot_quality(panels, out_dir / "quality.png", out_dir / "quality.pdf", synthetic)
+    png, pdf = plot_quality(table, out_dir / "quality.png", out_dir / "quality.pdf", synthetic)
     spng, spdf = plot_quality_scatter(panels, out_dir / "quality_scatter.png",
                                       out_dir / "quality_scatter.pdf", synthetic)
     return {"quality.csv": write_csv(out_dir / "quality.csv", table, synthetic),
+            "quality.md": write_text(out_dir / "quality.md", quality_markdown(table, synthetic)),
             "quality.png": png, "quality.pdf": pdf,
             "quality_scatter.png": spng, "quality_scatter.pdf": spdf}
 

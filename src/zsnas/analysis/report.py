@@ -9,8 +9,18 @@ metadata fixed, so the same inputs give byte-identical files):
   ``stats_summary.md`` — ANOVA / Welch / Levene / Shapiro / Kruskal + post-hocs (:mod:`.stats`)
 - ``counts.csv/.md`` — distinct architectures scored / trained (:mod:`.counts`)
 - ``reproduction.csv/.md`` — the seed study's Table 1 beside ours (:mod:`.reproduction`)
-- ``quality.csv/.png/.pdf`` — proxy rank quality over the cached space, when a
-  proxy cache and a benchmark are given for a space (:mod:`.quality`)
+- ``quality.csv/.md/.png/.pdf``, ``quality_scatter.png/.pdf`` — proxy rank quality over
+  the cached space with bootstrap intervals, all and unique cells, cost per
+  architecture, when a proxy cache and a benchmark are given (:mod:`.quality`)
+- ``effects.csv/.md/.png/.pdf`` — each guide against the random-score GEA, random
+  search and regularised evolution at equal trainings; share of the oracle's gain
+  (:mod:`.effects`)
+- ``anytime.csv/.md/.png/.pdf`` — anytime curves per trainings and per simulated
+  time, areas with intervals (:mod:`.anytime`)
+- ``search_quality.csv/.md/.png/.pdf``, ``neighbourhood_quality.csv`` — the guide's
+  quality inside the batches it ranked and over mutation neighbourhoods, when the
+  benchmark is given (:mod:`.search_quality`)
+- ``findings.md`` — the results as sentences with numbers and intervals (:mod:`.findings`)
 
 When any run (or cache / benchmark) is synthetic, every CSV has
 ``data=SYNTHETIC``, every Markdown file starts with a SYNTHETIC banner, the
@@ -116,6 +126,24 @@ def analyse(runs, out_dir, cache=None, benchmark=None) -> dict[str, Path]:
     written.update(write_stats(data, out_dir, synthetic))
     written.update(write_counts(data, out_dir, synthetic))
     written.update(write_reproduction(data, out_dir, synthetic))
+    from .anytime import anytime_tables, write_anytime
+    from .effects import effects_table, write_effects
+    from .findings import write_findings
+    from .search_quality import search_quality_table, write_search_quality
+    from .stats import run_stats
+    written.update(write_effects(data, out_dir, synthetic))
+    written.update(write_anytime(data, out_dir, synthetic))
+    space_quality = None
     if pairs:
         written.update(write_quality(pairs, out_dir, synthetic))
+        import pandas as pd
+        space_quality = pd.read_csv(written["quality.csv"])
+        space_quality = space_quality[space_quality["scope"] == "all"]
+    bench_objs = {bench_of(b.space, b.dataset): b for b in benches.values()}
+    if bench_objs:
+        written.update(write_search_quality(data, bench_objs, pairs, space_quality, out_dir,
+                                            synthetic))
+    search_q = search_quality_table(data, bench_objs, space_quality) if bench_objs else None
+    written.update(write_findings(effects_table(data), run_stats(data), search_q,
+                                  anytime_tables(data)[1], out_dir, synthetic))
     return dict(sorted(written.items()))

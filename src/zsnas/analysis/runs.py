@@ -1,4 +1,4 @@
-"""Load search-run JSON files (``format="zsnas-run"``, version 1) into tidy frames.
+"""Load search-run JSON files (``format="zsnas-run"``, versions 1 and 2) into tidy frames.
 
 :func:`load_runs` returns a :class:`RunData` with
 
@@ -42,7 +42,8 @@ import pandas as pd
 from ..errors import InputError, InputMissingError
 
 FORMAT = "zsnas-run"
-VERSION = 1
+VERSION = 2
+VERSIONS = (1, 2)   # version 1 has no "batches" (what the guide ranked)
 
 #: Column order of the seed study's Table 1 (other spaces follow in registry order).
 SPACES = ("nb101", "nb201")
@@ -58,7 +59,7 @@ _WIDTH_KEYS = ("width", "stem_out_channels", "stem", "channels", "C", "network_w
 
 
 class RunFileError(InputError):
-    """A file that is not a readable zsnas run (format ``zsnas-run`` version 1)."""
+    """A file that is not a readable zsnas run (format ``zsnas-run`` version 1 or 2)."""
 
 
 def space_key(space: str) -> tuple:
@@ -258,9 +259,9 @@ def read_run(path: str | os.PathLike) -> dict:
     if obj.get("format") != FORMAT:
         raise RunFileError(f"{path}: not a zsnas run (format={obj.get('format')!r}, "
                            f"expected {FORMAT!r})")
-    if obj.get("version") != VERSION:
+    if obj.get("version") not in VERSIONS:
         raise RunFileError(f"{path}: zsnas run version {obj.get('version')!r}, this analysis "
-                           f"reads version {VERSION}")
+                           f"reads versions {', '.join(map(str, VERSIONS))}")
     settings = obj.get("settings")
     if not isinstance(settings, dict):
         raise RunFileError(f"{path}: not a valid zsnas run: 'settings' missing")
@@ -344,10 +345,12 @@ def _row(path: Path, obj: dict) -> dict:
 
 @dataclass
 class RunData:
-    """The runs (one row each), their curves (long form) and the raw settings."""
+    """The runs (one row each), their curves (long form), the raw settings and the raw
+    records (``records[i]`` is the run of ``runs.iloc[i]``)."""
     runs: pd.DataFrame
     curves: pd.DataFrame
     settings: list[dict]
+    records: list[dict] | None = None
 
     @property
     def synthetic(self) -> bool:
@@ -412,4 +415,5 @@ def load_runs(paths) -> RunData:
     curves = pd.DataFrame(curve_rows, columns=["bench", "method", "seed", "file", "cycle",
                                                "accuracy"])
     settings = [by_file[f]["settings"] for f in runs["file"]]
-    return RunData(runs=runs, curves=curves, settings=settings)
+    return RunData(runs=runs, curves=curves, settings=settings,
+                   records=[by_file[f] for f in runs["file"]])

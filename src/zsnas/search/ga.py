@@ -62,6 +62,7 @@ class Trace:
     score: list = field(default_factory=list)        # raw guide score (NaN: none / non-finite)
     cycle: list = field(default_factory=list)        # 0 = initial population
     scored: list = field(default_factory=list)       # id arrays, one per scoring batch
+    scored_raw: list = field(default_factory=list)   # the guide's raw scores of each batch
     batch_of: list = field(default_factory=list)     # per training: index into scored, or -1
     population: list = field(default_factory=list)  # final population (oldest first)
     population_sizes: list = field(default_factory=list)  # after each cycle
@@ -118,6 +119,7 @@ def evolve(adapter, evaluator, scorer, rng: np.random.Generator, *, P: int, S: i
     init = adapter.random_ids(rng, C)
     sel, raw = scorer(init)
     trace.scored.append(init)
+    trace.scored_raw.append(np.asarray(raw, dtype=np.float64))
     top = np.argsort(-sel, kind="stable")[:P]   # = Python sorted(reverse=True): stable
     pop_ids, pop_fit = [], []
     for n, k in enumerate(top[::-1]):            # from the P-th best to the best
@@ -133,6 +135,7 @@ def evolve(adapter, evaluator, scorer, rng: np.random.Generator, *, P: int, S: i
                           dtype=np.int64, count=children)
         sel, raw = scorer(gen)
         trace.scored.append(gen)
+        trace.scored_raw.append(np.asarray(raw, dtype=np.float64))
         k = int(np.argmax(sel))
         a = int(gen[k])
         fit, trial = evaluator.train(a, rng)

@@ -59,8 +59,31 @@ def first_argmax_prefix(values) -> np.ndarray:
     return best
 
 
+def _float32(values) -> list:
+    """Scores as the shortest decimal that reads back as the same float32 (NaN/inf → None):
+    what the guide ranked, kept small."""
+    out = []
+    for v in np.asarray(values, dtype=np.float32).tolist():
+        out.append(float(np.format_float_scientific(np.float32(v), unique=True, trim="-"))
+                   if math.isfinite(v) else None)
+    return out
+
+
+def batches_record(trace) -> dict | None:
+    """Every scoring batch the guide ranked, columnar: batch ``k`` (0 = the C initial
+    architectures, k ≥ 1 = cycle k's children) is ``ids[offsets[k]:offsets[k+1]]`` with
+    ``scores`` the guide's raw scores (float32 precision)."""
+    if not trace.scored:
+        return None
+    sizes = [len(b) for b in trace.scored]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
+    ids = np.concatenate(trace.scored).astype(np.int64).tolist()
+    raw = np.concatenate(trace.scored_raw) if trace.scored_raw else np.full(len(ids), np.nan)
+    return {"offsets": offsets, "ids": ids, "scores": _float32(raw)}
+
+
 def build_record(settings: dict, trace, evaluator, scorer, adapter) -> dict:
-    """The run dict (format ``zsnas-run`` version 1; see :mod:`zsnas.search.run`)."""
+    """The run dict (format ``zsnas-run`` version 2; see :mod:`zsnas.search.run`)."""
     ids = np.asarray(trace.ids, dtype=np.int64)
     fit = np.asarray(trace.fitness, dtype=np.float64)
     n = ids.size
@@ -88,13 +111,15 @@ def build_record(settings: dict, trace, evaluator, scorer, adapter) -> dict:
     final_k = int(best[-1])
     final_id = int(ids[final_k])
     final_acc = float(curve_acc[-1])
-    history = [{"id": i, "fitness": f, "train_time": t, "proxy_time": p, "score": sc,
-                "cycle": c}
-               for i, f, t, p, sc, c in zip(ids.tolist(), _floats(fit), _floats(train),
-                                            _floats(proxy), _floats(trace.score), trace.cycle)]
+    accuracy = evaluator.report(ids) if n else np.zeros(0)
+    history = [{"id": i, "fitness": f, "accuracy": acc, "train_time": t, "proxy_time": p,
+                "score": sc, "cycle": c}
+               for i, f, acc, t, p, sc, c in zip(ids.tolist(), _floats(fit), _floats(accuracy),
+                                                 _floats(train), _floats(proxy),
+                                                 _floats(trace.score), trace.cycle)]
     record = {
         "format": "zsnas-run",
-        "version": 1,
+        "version": 2,
         "settings": settings,
         "final": {"id": final_id, "encoding": adapter.encoding(final_id),
                   "fitness": fit[final_k], "accuracy": final_acc,
@@ -117,6 +142,7 @@ def build_record(settings: dict, trace, evaluator, scorer, adapter) -> dict:
     }
     record = _clean(record)
     record["history"] = history          # already plain JSON values
+    record["batches"] = batches_record(trace)
     return record
 
 

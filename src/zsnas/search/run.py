@@ -1,4 +1,4 @@
-"""One search run → one JSON record (format ``zsnas-run``, version 1).
+"""One search run → one JSON record (format ``zsnas-run``, version 2).
 
 >>> bench = Benchmark("results/benchmarks/nb201.h5")              # doctest: +SKIP
 >>> cache = ProxyCache("results/scores/nb201.h5")                 # doctest: +SKIP
@@ -13,7 +13,7 @@ used, so the same settings and seed give the same record and the same bytes.
 
 Record (keys sorted when written; NaN / ±inf written as null)::
 
-    {"format": "zsnas-run", "version": 1,
+    {"format": "zsnas-run", "version": 2,
      "settings": {space, dataset, strategy ('gea'|'random'|'re'|'oracle'|'random-score'),
                   proxy (or null), seed, preset ('gea'|'paper'), P, S, C, cycles,
                   children, regularize, fitness_budget, fitness_trial
@@ -42,9 +42,19 @@ Record (keys sorted when written; NaN / ±inf written as null)::
      "mutation_fallbacks": children replaced by a random architecture,
      "mutation_redraws": extra mutation draws (zsnas.search.space_adapter),
      "population": final population ids, oldest first ([] for random search),
-     "history": [{id, fitness, train_time, proxy_time, score, cycle}, ...]
-               every training in order; cycle 0 = initial population; score =
-               the raw guide score (null for random / re, or non-finite)}
+     "history": [{id, fitness, accuracy, train_time, proxy_time, score, cycle}, ...]
+               every training in order; accuracy = its reported accuracy (the
+               anytime curve: the best-by-fitness so far after each training);
+               cycle 0 = initial population; score = the raw guide score (null
+               for random / re, or non-finite),
+     "batches": what the guide ranked (null for random / re): {offsets, ids,
+               scores} — batch k (0 = the C initial architectures, k = cycle k's
+               children) is ids[offsets[k]:offsets[k+1]], scores the raw guide
+               scores as float32 (null where non-finite)}
+
+Version 2 added ``batches``, ``history[].accuracy`` and ``settings.dataset``;
+version-1 records are still read by the analysis (without the in-search quality
+and the anytime curves).
 
 Settings that a strategy does not use are null (random search: S, C, children,
 regularize; regularised evolution: C, and children = 1). ``random``, ``re`` and
@@ -152,6 +162,8 @@ def run_search(bench, cache=None, *, seed: int, proxy: str | None = None,
         "cache": cache.path.name if score_cache else None,
         "cache_settings": cache.settings if score_cache else None,
         "score_source": scorer.source if scorer is not None else None,
+        "higher_is_better": (bool(cache.higher_is_better.get(scorer.proxy, True))
+                             if score_cache else True),
         "code_fingerprint": stage_fingerprint("search", space=bench.space),
         "zsnas_version": __version__,
     }

@@ -108,6 +108,11 @@ class SearchSpace:
         evolution: ``"module:Class"``, a :class:`SpaceAdapter` subclass: uniform
             sampling and mutation against a benchmark; mutations: their names,
             the first (GEA's) the default.
+
+    Optional
+        canonical: ``fn(arch) -> str``, equal for architectures that compute the same
+            function (NB201: AutoDL's unique string; NB101 needs none — its hash
+            already merges isomorphic cells); used for quality over unique cells.
     """
 
     name: str
@@ -133,6 +138,7 @@ class SearchSpace:
     mutations: tuple[str, ...]
     min_width: int = 1
     dataset_reports: dict = field(default_factory=dict)
+    canonical: Callable[[Any], str] | None = None
     module: str = ""
 
     # ---- datasets and reports
@@ -272,6 +278,11 @@ class SpaceAdapter:
         return self.bench.encoding(arch_id)
 
     def mutate(self, arch_id: int, rng: np.random.Generator, stats: dict | None = None) -> int:
+        raise NotImplementedError
+
+    def neighbours(self, arch_id: int) -> np.ndarray:
+        """Ids of every architecture the space's mutation can reach from ``arch_id`` in one
+        step (in the benchmark); spaces that do not say raise NotImplementedError."""
         raise NotImplementedError
 
 

@@ -190,6 +190,11 @@ class NB101Adapter(SpaceAdapter):
             self._flip_child(entry, k)
         return np.array(entry[4], dtype=np.int64)
 
+    def neighbours(self, arch_id) -> np.ndarray:
+        """The distinct benchmark cells one edge flip away (GEA's mutation neighbourhood)."""
+        flips = self.flip_neighbours(int(arch_id))
+        return np.unique(flips[flips >= 0])
+
     def mutate(self, arch_id, rng, stats=None):
         stats = new_stats() if stats is None else stats
         arch_id = int(arch_id)

@@ -196,6 +196,31 @@ def check_encoding(text: str) -> None:
     parse_arch(text)
 
 
+def unique_str(ops) -> str:
+    """The canonical form of a cell up to isomorphism and the algebra of ``none`` /
+    ``skip_connect`` — AutoDL's ``CellStructure.to_unique_str(consider_zero=True)``:
+    each node is the sorted ``+``-sum of its input terms, where an edge from node i
+    is ``#`` (zero) if its op is ``none`` or node i is ``#``, node i itself if its op
+    is ``skip_connect``, and ``(node i)@op`` otherwise; the cell's form is node 3's.
+    Zero terms stay in the sums, as in AutoDL's rule, which is what gives the
+    6,466 unique topologies NAS-Bench-201 reports (dropping them as well would merge
+    x + 0 with x and give 5,390)."""
+    ops = _check_ops(ops)
+    nodes = {0: "0"}
+    for node in range(1, NUM_NODES):
+        terms = []
+        for e in _EDGES_BY_NODE[node - 1]:
+            src, op = EDGES[e][0], OPS[ops[e]]
+            if op == "none" or nodes[src] == "#":
+                terms.append("#")
+            elif op == "skip_connect":
+                terms.append(nodes[src])
+            else:
+                terms.append(f"({nodes[src]})@{op}")
+        nodes[node] = "+".join(sorted(terms))
+    return nodes[NUM_NODES - 1]
+
+
 def describe(ops) -> dict:
     """What ``zsnas arch`` prints of a cell (besides size and FLOPs)."""
     return {"arch": arch_str(ops), "ops": list(ops), "connected": is_connected(ops)}
@@ -236,6 +261,7 @@ SPACE = register(SearchSpace(
                       "epochs, mean over trials")),
     dataset_reports={"cifar10": ("nb201-200-mean",)},
     time_rule="zsnas.spaces.nb201_evolution:simulated_train_time",
+    canonical=unique_str,
     network="zsnas.networks.nb201:build", network_name="nb201-tinynetwork-N5",
     default_width=16, min_width=1,
     evolution="zsnas.spaces.nb201_evolution:NB201Adapter", mutations=("gea", "uniform"),

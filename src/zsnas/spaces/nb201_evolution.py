@@ -87,6 +87,14 @@ class NB201Adapter(SpaceAdapter):
             self._has_member_neighbour[arch_id] = ok
         return ok
 
+    def neighbours(self, arch_id) -> np.ndarray:
+        """The 24 single-edge op changes of the cell that are in the benchmark."""
+        ops = self._parent_ops(int(arch_id))
+        index = self._index()
+        out = [index.get(ops[:e] + (op,) + ops[e + 1:]) for e in range(NUM_EDGES)
+               for op in range(NUM_OPS) if op != ops[e]]
+        return np.array([i for i in out if i is not None], dtype=np.int64)
+
     def mutate(self, arch_id, rng, stats=None):
         stats = new_stats() if stats is None else stats
         arch_id = int(arch_id)
