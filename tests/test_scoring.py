@@ -217,3 +217,31 @@ def test_killed_cli_run_resumes(small_nb201, cifar, tmp_path):
                                                     "jacob_cov"])))
     for p in ("grad_norm", "snip", "synflow", "jacob_cov"):
         np.testing.assert_array_equal(ProxyCache(out).all_scores(p)[1], reference.all_scores(p)[1])
+
+
+def test_workers_give_the_one_at_a_time_values(small_nb201, cifar, tmp_path):
+    """Two scoring processes sharing the device (``--workers 2``) score every architecture
+    as the one-process loop does: the same bytes, whatever worker took which."""
+    import torch
+    proxies = PROXIES + ["grasp", "fisher"]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)     # the workers use one thread each here: compare like with like
+    try:
+        one = ProxyCache(score_shard(job(small_nb201, cifar, tmp_path / "one.h5",
+                                         proxies=proxies)))
+        two = ProxyCache(score_shard(job(small_nb201, cifar, tmp_path / "two.h5",
+                                         proxies=proxies, workers=2)))
+    finally:
+        torch.set_num_threads(threads)
+    assert two.ids.tolist() == one.ids.tolist()
+    assert two.attrs["workers"] == 2
+    for p in proxies:
+        np.testing.assert_array_equal(two.all_scores(p)[2], one.all_scores(p)[2])
+        np.testing.assert_array_equal(two.all_scores(p)[1], one.all_scores(p)[1])
+
+
+def test_workers_refused_when_not_a_count(small_nb201, cifar, tmp_path):
+    from zsnas.errors import UsageError
+    with pytest.raises(UsageError, match="--workers"):
+        score_shard(job(small_nb201, cifar, tmp_path / "w.h5", workers=0))
+    assert not (tmp_path / "w.h5.partial").exists()

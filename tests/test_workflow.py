@@ -271,6 +271,11 @@ def test_protect_setting_reruns_nothing(demo):
     assert not planned(demo, "protect_caches: true\n")
 
 
+def test_scoring_workers_and_threads_rerun_nothing(demo):
+    """How many processes and threads score a shard does not change a score."""
+    assert not planned(demo, "scoring:\n  workers: 2\n  cpu_threads: 2\n")
+
+
 def test_bad_config_stops_before_any_job(tmp_path):
     workdir = copy_workflow(tmp_path)
     bad = tmp_path / "bad.yaml"

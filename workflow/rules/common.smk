@@ -26,6 +26,8 @@ from zsnas.codedeps import stage_fingerprint
 from zsnas.datasets import dataset_names, get_dataset
 from zsnas.errors import UsageError
 from zsnas.proxies import PROXIES
+from zsnas.scoring.ensembles import PRESETS as ENSEMBLE_PRESETS
+from zsnas.scoring.ensembles import from_config as ensemble_from_config
 from zsnas.search.run import STRATEGIES
 from zsnas.spaces import get_space, space_names
 
@@ -53,9 +55,11 @@ GROUPS = {name: list(proxies) for name, proxies in SCORING["groups"].items()}
 N_SHARDS = int(SCORING["shards"])
 SEEDS = list(range(SEARCH["seeds"]["start"], SEARCH["seeds"]["start"] + SEARCH["seeds"]["count"]))
 GUIDES = list(SEARCH["proxies"])                       # GEA guided by each proxy
+ENSEMBLES = {}                        # the guides that are ensembles of cached proxies: name -> Ensemble
 BASELINE_STRATEGIES = list(SEARCH.get("strategies", []))
 # cuda or auto (GPU when the job finds one) ask the scheduler for a GPU: resources gpu=1
 ON_GPU = str(SCORING.get("device", "cpu")).startswith(("cuda", "auto"))
+WORKERS = int(SCORING.get("workers", 1))
 WIDTH = {s: get_space(s).default_width for s in space_names()} | SCORING.get("width", {})
 SPACE_PATTERN = "|".join(re.escape(s) for s in space_names())
 DATASET_PATTERN = "|".join(re.escape(d) for d in dataset_names())
@@ -94,9 +98,26 @@ for _group, _proxies in GROUPS.items():
 _scored = [p for ps in GROUPS.values() for p in ps]
 if len(set(_scored)) != len(_scored):
     _config_error("scoring.groups", "a proxy appears in two groups")
+for _name, _value in config.get("ensembles", {}).items():
+    if _name in PROXIES:
+        _config_error(f"ensembles.{_name}", f"{_name!r} is a proxy's name; name the ensemble "
+                      "otherwise")
+    try:
+        ENSEMBLES[_name] = ensemble_from_config(_name, _value)
+    except UsageError as _exc:
+        _config_error(f"ensembles.{_name}", str(_exc))
 for _p in SEARCH["proxies"]:
-    if _p not in _scored:
-        _config_error("search.proxies", f"{_p!r} is not scored by any scoring.groups entry")
+    _ens = ENSEMBLES.get(_p) or (ENSEMBLE_PRESETS.get(_p) if _p not in PROXIES else None)
+    if _ens is not None:
+        ENSEMBLES[_p] = _ens
+        for _m in _ens.members:
+            if _m not in _scored:
+                _config_error("search.proxies", f"ensemble {_p!r} needs {_m!r}, which no "
+                              "scoring.groups entry scores")
+    elif _p not in _scored:
+        _config_error("search.proxies", f"{_p!r} is not scored by any scoring.groups entry "
+                      "(nor an ensemble: ensembles, or a preset: "
+                      f"{', '.join(ENSEMBLE_PRESETS)})")
 if SEARCH["S"] > SEARCH["P"] * 100:
     _config_error("search.S", "tournament far larger than the population")
 if SEARCH["C"] < SEARCH["P"]:

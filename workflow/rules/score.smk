@@ -31,9 +31,12 @@ rule score:
         log("score/{space}/{dataset}/{group}/shard{shard}"),
     benchmark:
         timing("score/{space}/{dataset}/{group}/shard{shard}")
-    threads: 1 if ON_GPU else 2
+    threads: max(WORKERS, 1) if ON_GPU else max(WORKERS, int(SCORING.get("cpu_threads", 1)))
     resources:
         gpu=1 if ON_GPU else 0,
+        # scoring processes sharing the job's device: a resource, not a parameter, so
+        # changing it reruns nothing (the scores do not depend on it)
+        workers=WORKERS,
         mem_mb=8000,
         runtime=240,
     conda:
@@ -47,6 +50,7 @@ rule score:
         " --init-seed " + str(SCORING.get("init_seed", 0)) +
         " --normalisation " + str(SCORING.get("normalisation", "default")) +
         " --augmentation " + str(SCORING.get("augmentation", "flip-crop")) +
+        " --workers {resources.workers}"
         " --width {params.width} --out {output} --no-progress > {log} 2>&1"
 
 

@@ -38,6 +38,8 @@ rule search_gea:
         seed=r"\d+",
     params:
         args=lambda w: common_search_args(w.space),
+        ensemble=lambda w: (f"--ensemble {ENSEMBLES[w.proxy].spec}" if w.proxy in ENSEMBLES
+                            else ""),
         code=lambda w: fingerprint("search", space=w.space),
     log:
         log("search/{space}/{dataset}/gea/{proxy}/seed{seed}"),
@@ -52,7 +54,8 @@ rule search_gea:
         "../../envs/search.yaml"
     shell:
         "{ZSNAS} search --benchmark {input.benchmark} --cache {input.cache} --strategy gea"
-        " --proxy {wildcards.proxy} {params.args} --seed {wildcards.seed} --out {output}"
+        " --proxy {wildcards.proxy} {params.ensemble} {params.args} --seed {wildcards.seed}"
+        " --out {output}"
         " > {log} 2>&1"
 
 

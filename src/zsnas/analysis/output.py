@@ -143,9 +143,14 @@ METHOD_COLOURS = {
     "fisher": "#9467bd", "jacob_cov": "#8c564b", "nwot": "#e377c2", "params": "#bcbd22",
     "flops": "#17becf", "random": "#7f7f7f", "random-score": "#4d4d4d", "re": "#b8860b",
     "oracle": "#000000",
+    # the newer proxies and the ensembles (lighter / darker tones, each its own)
+    "l2_norm": "#aec7e8", "plain": "#ffbb78", "epe_nas": "#98df8a", "zen": "#ff9896",
+    "zico": "#c5b0d5", "meco": "#c49c94", "swap": "#f7b6d2", "te_nas_ntk": "#dbdb8d",
+    "te_nas_lr": "#9edae5", "az_expressivity": "#637939", "az_progressivity": "#8c6d31",
+    "az_trainability": "#843c39", "vote": "#393b79", "te_nas": "#7b4173", "az_nas": "#e7298a",
 }
-_EXTRA = ("#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2",
-          "#dbdb8d", "#9edae5", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173")
+_EXTRA = ("#66c2a5", "#fc8d62", "#8da0cb", "#a6d854", "#ffd92f", "#e5c494", "#b3b3b3",
+          "#1b9e77", "#d95f02", "#7570b3", "#66a61e", "#e6ab02", "#a6761d", "#666666")
 
 
 def method_colour(method: str) -> str:

@@ -81,6 +81,27 @@ def open_by_bench(spec, kind: str, opener) -> dict:
     return out
 
 
+def add_ensembles(caches, settings) -> None:
+    """Add to each cache the ensembles its runs were guided by (``settings["ensemble"]``)
+    and every preset ensemble whose members it holds, so that proxy quality lists them
+    like the proxies (:mod:`zsnas.scoring.ensembles`).  Two runs that define one name
+    differently stop the analysis, naming the name."""
+    from ..scoring.ensembles import PRESETS, Ensemble
+    used: dict[str, Ensemble] = {}
+    for s in settings:
+        e = s.get("ensemble")
+        if not e:
+            continue
+        ens = Ensemble(e["name"], tuple(e["members"]), e["method"])
+        if used.setdefault(ens.name, ens) != ens:
+            raise UsageError(f"runs define ensemble {ens.name!r} twice: {used[ens.name].spec} "
+                             f"and {ens.spec}")
+    for cache in caches:
+        for name, ens in {**PRESETS, **used}.items():
+            if name not in cache.proxies and all(m in cache.proxies for m in ens.members):
+                cache.add_ensemble(ens)
+
+
 def analyse(runs, out_dir, cache=None, benchmark=None) -> dict[str, Path]:
     """Analyse run files and write every output into ``out_dir``.
 
@@ -116,6 +137,7 @@ def analyse(runs, out_dir, cache=None, benchmark=None) -> dict[str, Path]:
                 raise MismatchError(f"{path} was run on another benchmark than {bench.path} "
                                     "(benchmark checksums differ); pass the benchmark the "
                                     "runs used")
+    add_ensembles([c for c, _ in pairs], data.settings)
     from .quality import is_synthetic, write_quality
     synthetic = data.synthetic or any(is_synthetic(c, b) for c, b in pairs)
     out_dir = Path(out_dir)

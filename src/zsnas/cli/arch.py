@@ -53,7 +53,7 @@ def describe(space: str, spec: str, width: int | None = None, classes: int | Non
     plus width, classes, image size, parameters and MFLOPs of its network)."""
     from ..datasets import get_dataset
     from ..errors import UsageError
-    from ..networks.flops import count_flops, count_params
+    from ..networks.flops import params_and_flops
     from ..spaces import get_space
     sp = get_space(space)
     dataset = sp.check_dataset(dataset or sp.datasets[0])
@@ -64,12 +64,12 @@ def describe(space: str, spec: str, width: int | None = None, classes: int | Non
         arch = sp.parse_spec(spec)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    model = sp.build(arch, width, classes)
-    model.eval()
-    info = {"space": space, **sp.describe(arch), "dataset": dataset, "width": width,
-            "classes": classes, "params": count_params(model),
-            "mflops": round(count_flops(model, (1, 3, data.image_size, data.image_size)), 5)}
-    return info
+    try:
+        params, mflops = params_and_flops(sp, arch, width, classes, data.image_size)
+    except ValueError as exc:
+        raise UsageError(f"{spec}: {exc}") from None
+    return {"space": space, **sp.describe(arch), "dataset": dataset, "width": width,
+            "classes": classes, "params": params, "mflops": round(mflops, 5)}
 
 
 def run(args) -> int:

@@ -37,6 +37,9 @@ def add_parser(sub) -> None:
     p.add_argument("--device", type=device, default="cpu", help="cpu, cuda, cuda:N, mps or auto")
     p.add_argument("--no-shared", action="store_true",
                    help="one pass per proxy (reference loop) instead of shared passes")
+    p.add_argument("--workers", type=int_at_least(1), default=1,
+                   help="scoring processes sharing the device (several architectures in "
+                        "flight on one GPU; same scores as 1)")
     p.add_argument("--checkpoint-seconds", type=nonnegative_float, default=60.0,
                    help="seconds between checkpoints to <out>.partial (default 60; 0 = after every architecture)")
     p.add_argument("--out", required=True, help="the shard's cache file (HDF5)")
@@ -64,7 +67,7 @@ def run(args) -> int:
         batch=BatchSettings(args.batch_size, args.data_seed, args.normalisation,
                             args.augmentation, args.split_file),
         init_seed=args.init_seed, width=args.width, num_classes=args.classes,
-        device=args.device, shared=not args.no_shared,
+        device=args.device, shared=not args.no_shared, workers=args.workers,
         checkpoint_seconds=args.checkpoint_seconds, progress=not args.no_progress)
     out = score_shard(job)
     print(ProxyCache(out))

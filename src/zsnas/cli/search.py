@@ -23,7 +23,13 @@ def add_parser(sub) -> None:
     p.add_argument("--cache", metavar="FILE",
                    help="proxy cache (HDF5); needed by --strategy gea, optional for "
                         "random-score (its 'random' column)")
-    p.add_argument("--proxy", metavar="NAME", help="proxy column of the cache (strategy gea)")
+    p.add_argument("--proxy", metavar="NAME",
+                   help="proxy column of the cache, or an ensemble of its columns: a preset "
+                        "(vote, te_nas, az_nas) or the name of --ensemble (strategy gea)")
+    p.add_argument("--ensemble", metavar="METHOD:P1,P2,...",
+                   help="the guide --proxy names is this rank aggregation of cached proxies; "
+                        "METHOD: mean_rank, log_rank (AZ-NAS) or vote (majority, "
+                        "Abdelfattah et al. 2021)")
     p.add_argument("--seed", type=int_at_least(0), required=True, help="seed of the run (>= 0)")
     p.add_argument("--strategy", choices=STRATEGIES, default="gea",
                    help="gea (default), random, re, oracle, random-score")
@@ -74,7 +80,7 @@ def run(args) -> int:
         preset=args.preset, P=args.P, S=args.S, C=args.C, cycles=args.cycles,
         children=args.children, regularize=args.regularize, fitness_budget=args.fitness_budget,
         fitness_trial=args.fitness_trial, report=args.report, mutation=args.mutation,
-        mutation_tries=args.mutation_tries)
+        mutation_tries=args.mutation_tries, ensemble=args.ensemble)
     out = write_json(record, args.out)
     s = record["settings"]
     if not record.get("train_time_known", True):

@@ -24,7 +24,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-__all__ = ["count_flops", "count_params"]
+__all__ = ["count_flops", "count_params", "params_and_flops"]
 
 
 def _conv_flops(module: nn.modules.conv._ConvNd, out: torch.Tensor) -> float:
@@ -88,3 +88,18 @@ def count_params(model: nn.Module) -> int:
     Equals the NB201 ``params`` field times 1e6 (SPEC §2.3).
     """
     return int(sum(p.numel() for p in model.parameters()))
+
+
+def params_and_flops(space, arch, width: int, num_classes: int = 10,
+                     image_size: int = 32) -> tuple[int, float]:
+    """(parameters, MFLOPs per image) of ``space``'s network of ``arch`` (a
+    :class:`~zsnas.spaces.base.SearchSpace`): from its ``params_flops`` part, counted
+    from the encoding, when it has one; otherwise by building the network and counting
+    (:func:`count_params`, :func:`count_flops`)."""
+    if space.params_flops is not None:
+        from ..spaces.base import resolve_ref
+        params, mflops = resolve_ref(space.params_flops)(arch, int(width), int(num_classes),
+                                                         int(image_size))
+        return int(params), float(mflops)
+    model = space.build(arch, width, num_classes).eval()
+    return count_params(model), count_flops(model, (1, 3, image_size, image_size))

@@ -210,6 +210,13 @@ class NB101Network(nn.Module):
                 nn.init.normal_(m.weight, 0.0, 0.01)
                 nn.init.zeros_(m.bias)
 
+    def feature_blocks(self) -> list[nn.Module]:
+        """The modules whose outputs are the successive feature maps: ``layers``' children in
+        order (stem, cells, the downsampling max-pools); the last one's output is the map
+        before global pooling.  Read by proxies through forward hooks (Zen-NAS, AZ-NAS, MeCo).
+        """
+        return list(self.layers.children())
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.layers(x)
         out = out.mean(dim=(2, 3))
@@ -262,3 +269,50 @@ def build(arch, width: int, num_classes: int = 10) -> nn.Module:
         return build_nb101(arch, stem_channels=width, num_classes=num_classes)
     matrix, ops = arch
     return build_nb101(matrix, ops, stem_channels=width, num_classes=num_classes)
+
+
+def params_flops(arch, width: int, num_classes: int = 10, image_size: int = 32) -> tuple[int, float]:
+    """(parameters, MFLOPs per image) of ``build(arch, width, num_classes)`` from the cell.
+
+    The same numbers as counting the built network (:mod:`zsnas.networks.flops`),
+    from :func:`compute_vertex_channels` alone: every conv-bn-relu of c_in → c_out
+    channels and kernel k has k²·c_in·c_out + 2·c_out parameters and
+    k²·c_in·c_out·s² MACs at side s (stride 1, 'same' padding); a cell has a 1×1
+    projection per vertex fed by the input (and one to the output if M[0, V-1]),
+    each interior vertex its op (max-pool free); the stem is a conv3x3 3 → width,
+    each later stack halves s (max-pool) and doubles the channels; the classifier
+    is Linear(c, classes) with bias.  Tests check it against the built network.
+    """
+    spec = arch if isinstance(arch, ModelSpec) else ModelSpec(*arch)
+    if not spec.valid_spec:
+        raise ValueError("nb101 params_flops: spec has no input->output path")
+    rows = [[int(x) for x in r] for r in spec.matrix.tolist()]
+    n = len(rows)
+
+    def conv(c_in, c_out, k, side):
+        return k * k * c_in * c_out + 2 * c_out, k * k * c_in * c_out * side * side
+
+    side = int(image_size)
+    params, macs = conv(3, width, 3, side)
+    c_in = c_out = int(width)
+    for s in range(3):
+        if s > 0:
+            side //= 2
+            c_out *= 2
+        for _ in range(3):
+            ch = compute_vertex_channels(c_in, c_out, rows)
+            for t in range(1, n - 1):
+                if rows[0][t]:
+                    p, m = conv(c_in, ch[t], 1, side)
+                    params, macs = params + p, macs + m
+                op = spec.ops[t]
+                if op in (OPS[0], OPS[1]):
+                    p, m = conv(ch[t], ch[t], 3 if op == OPS[0] else 1, side)
+                    params, macs = params + p, macs + m
+            if rows[0][n - 1]:
+                p, m = conv(c_in, c_out, 1, side)
+                params, macs = params + p, macs + m
+            c_in = c_out
+    params += c_out * num_classes + num_classes
+    macs += c_out * num_classes + num_classes
+    return int(params), macs / 1e6

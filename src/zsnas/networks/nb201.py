@@ -137,6 +137,15 @@ class NB201Network(nn.Module):
         self.global_pooling = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c_prev, num_classes)
 
+    def feature_blocks(self) -> list[nn.Module]:
+        """The modules whose outputs are the successive feature maps: the stem, every cell
+        and reduction block, and ``lastact`` (its output is the map before global pooling).
+
+        Read by proxies that look at intermediate features (Zen-NAS, AZ-NAS, MeCo) through
+        forward hooks; ``forward`` is unchanged.
+        """
+        return [self.stem, *self.cells, self.lastact]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
         for cell in self.cells:
@@ -159,3 +168,47 @@ def build(ops, width: int, num_classes: int = 10) -> NB201Network:
     """The space's network part: ``build_nb201`` of a cell (op tuple or arch string) at
     C = ``width``."""
     return build_nb201(ops, C=width, num_classes=num_classes)
+
+
+def _conv(c_in: int, c_out: int, k: int, stride: int, pad: int, side: int,
+          bn: bool = True) -> tuple[int, int, int]:
+    """(params, MACs per image, output side) of a bias-free Conv2d (+ BN's gamma, beta)."""
+    out = (side + 2 * pad - k) // stride + 1
+    return k * k * c_in * c_out + (2 * c_out if bn else 0), k * k * c_in * c_out * out * out, out
+
+
+def params_flops(ops: Sequence[int] | str, width: int, num_classes: int = 10,
+         image_size: int = 32) -> tuple[int, float]:
+    """(parameters, MFLOPs per image) of ``build(ops, width, num_classes)`` from the encoding.
+
+    The same numbers as :func:`zsnas.networks.flops.count_params` and
+    :func:`~zsnas.networks.flops.count_flops` on the built network (NB201
+    convention: conv + linear multiply-accumulates, every edge's op counted,
+    pooling / BN / ``none`` / skip free), without building it: per edge
+    ``nor_conv_3x3`` = 9c² params + BN 2c and 9c²s² MACs at c channels and side
+    s; ``nor_conv_1x1`` = c² + 2c, c²s²; stem Conv3x3(3, C)+BN; each reduction
+    block ReLU-Conv3x3(s2)-BN, ReLU-Conv3x3-BN and AvgPool-Conv1x1;
+    last BN(4C); Linear(4C, classes) with bias.  Tests check it against the
+    built network.
+    """
+    ops = space.parse_arch(ops) if isinstance(ops, str) else space.parse_arch(space.arch_str(ops))
+    C, N = int(width), 5
+    params, macs, side = _conv(3, C, 3, 1, 1, int(image_size))
+    c_prev = C
+    for stage, c in enumerate((C, 2 * C, 4 * C)):
+        if stage > 0:
+            pa, ma, out = _conv(c_prev, c, 3, 2, 1, side)
+            pb, mb, _ = _conv(c, c, 3, 1, 1, out)
+            pool = side // 2
+            pd, md, _ = _conv(c_prev, c, 1, 1, 0, pool, bn=False)
+            params, macs, side = params + pa + pb + pd, macs + ma + mb + md, out
+        for op in ops:
+            name = space.OPS[op]
+            if name in ("nor_conv_3x3", "nor_conv_1x1"):
+                k = 3 if name == "nor_conv_3x3" else 1
+                p, m, _ = _conv(c, c, k, 1, k // 2, side)
+                params, macs = params + N * p, macs + N * m
+        c_prev = c
+    params += 2 * c_prev + c_prev * num_classes + num_classes
+    macs += c_prev * num_classes + num_classes
+    return int(params), macs / 1e6

@@ -6,7 +6,12 @@ import copy
 import torch
 from torch import nn
 
-__all__ = ["scored_layers", "fresh_copy", "bypass_batchnorm", "sum_per_layer"]
+__all__ = ["scored_layers", "fresh_copy", "bypass_batchnorm", "sum_per_layer", "feature_blocks",
+           "FIXED_SEED", "fixed_generator"]
+
+#: Seed of the random inputs some proxies draw (Zen-NAS's Gaussian images, ...): the same
+#: draw for every architecture, like the one fixed minibatch of the data proxies.
+FIXED_SEED = 0
 
 
 def scored_layers(model: nn.Module) -> list[nn.Module]:
@@ -56,3 +61,23 @@ def sum_per_layer(tensors) -> float:
     for t in tensors:
         total += float(t.sum())
     return total
+
+
+def feature_blocks(model: nn.Module) -> list[nn.Module]:
+    """The network's successive feature-map modules (its ``feature_blocks()``), the last one
+    giving the map before global average pooling.
+
+    Each space's network defines the method (NB201: stem, cells, ``lastact``; NB101:
+    ``layers``' children).  A network without it raises ``TypeError`` naming its class,
+    which the scoring engine records as that proxy's error.
+    """
+    fn = getattr(model, "feature_blocks", None)
+    if fn is None:
+        raise TypeError(f"{type(model).__name__} defines no feature_blocks(); proxies that read "
+                        "intermediate feature maps need it")
+    return list(fn())
+
+
+def fixed_generator(device) -> torch.Generator:
+    """A ``torch.Generator`` on ``device`` seeded with :data:`FIXED_SEED` (deterministic inputs)."""
+    return torch.Generator(device=device).manual_seed(FIXED_SEED)

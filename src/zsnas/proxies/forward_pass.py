@@ -182,15 +182,24 @@ def _zeros_for_none(grads, weights) -> list[torch.Tensor]:
     return [torch.zeros_like(w) if g is None else g.detach() for g, w in zip(grads, weights)]
 
 
-def run_forward_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, needs) -> ForwardState:
+def run_forward_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, needs,
+                     sync=None) -> ForwardState:
     """Run the shared pass on ``net`` (a fresh copy -- it is instrumented and left dirty).
 
     ``needs`` is a subset of :data:`zsnas.proxies.registry.NEEDS`.  Stages run
     in the order forward → cross-entropy backward (with the fisher hooks live)
     → Hessian-gradient product → input Jacobian; each is skipped when nothing
     needs it.  Exceptions are caught per stage and recorded in ``errors``.
+    ``sync``, if given, is called before each stage's clock is read (e.g.
+    ``torch.cuda.synchronize``, so that ``seconds`` are the stages' device time
+    in a benchmark; the scoring engine passes none and never waits).
     """
     needs = frozenset(needs)
+
+    def clock() -> float:
+        if sync is not None:
+            sync()
+        return time.perf_counter()
     layers = scored_layers(net)
     weights = [layer.weight for layer in layers]
     state = ForwardState(model=net, layers=layers, x=x, y=y)
@@ -207,7 +216,7 @@ def run_forward_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, needs) ->
     xin = x.detach().clone().requires_grad_(True) if want_jac else x.detach()
 
     # -- stage 1: the forward -------------------------------------------------------
-    t0 = time.perf_counter()
+    t0 = clock()
     try:
         with torch.set_grad_enabled(want_ce or want_jac):
             logits = net(xin)
@@ -224,12 +233,12 @@ def run_forward_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, needs) ->
     finally:
         if relu_rec is not None:
             relu_rec.remove()
-        state.seconds["forward"] = time.perf_counter() - t0
+        state.seconds["forward"] = clock() - t0
 
     # -- stage 2: cross-entropy backward (weights only; fisher hooks fire here) ----
     grads_f = None
     if want_ce:
-        t0 = time.perf_counter()
+        t0 = clock()
         try:
             grads_f = torch.autograd.grad(loss, weights, allow_unused=True,
                                           retain_graph=want_hess or want_jac, create_graph=want_hess)
@@ -243,12 +252,12 @@ def run_forward_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, needs) ->
         finally:
             if fisher_rec is not None:
                 fisher_rec.remove()  # must not fire in the later backwards
-            state.seconds["ce_backward"] = time.perf_counter() - t0
+            state.seconds["ce_backward"] = clock() - t0
     del loss
 
     # -- stage 3: Hessian-gradient product (GraSP) --------------------------------
     if want_hess and grads_f is not None:
-        t0 = time.perf_counter()
+        t0 = clock()
         try:
             z = None
             for g_det, g_f in zip(state.weight_grads, grads_f):
@@ -263,17 +272,17 @@ def run_forward_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, needs) ->
         except Exception as exc:  # noqa: BLE001
             fail(STAGES["hessian"], exc)
         finally:
-            state.seconds["hessian"] = time.perf_counter() - t0
+            state.seconds["hessian"] = clock() - t0
     grads_f = None
 
     # -- stage 4: input Jacobian (backward of ones through the logits) ------------
     if want_jac:
-        t0 = time.perf_counter()
+        t0 = clock()
         try:
             (jac,) = torch.autograd.grad(logits, xin, grad_outputs=torch.ones_like(logits))
             state.input_jacobian = jac.detach()
         except Exception as exc:  # noqa: BLE001
             fail(STAGES["jacobian"], exc)
         finally:
-            state.seconds["jacobian"] = time.perf_counter() - t0
+            state.seconds["jacobian"] = clock() - t0
     return state

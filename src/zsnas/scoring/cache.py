@@ -164,6 +164,8 @@ class ProxyCache:
                     raise
                 raise CacheError(f"{self.path}: malformed proxy cache ({exc})") from None
         self.n = int(self.ids.size)
+        #: ensembles added with :meth:`add_ensemble` (name -> Ensemble); not in the file
+        self.ensembles: dict = {}
         if self.n > 1 and np.any(np.diff(self.ids) <= 0):
             raise CacheError(f"{self.path}: /ids is not strictly ascending")
 
@@ -255,3 +257,25 @@ class ProxyCache:
 
     def messages(self, proxy: str) -> list[str]:
         return self._messages[self._proxy(proxy)]
+
+    def add_ensemble(self, ensemble) -> None:
+        """Add an :class:`~zsnas.scoring.ensembles.Ensemble` as a column (in memory only,
+        higher = better), computed from its members' cached scores; see
+        :mod:`zsnas.scoring.ensembles`.  Adding the same ensemble again does nothing;
+        a different definition under a taken name raises."""
+        from .ensembles import ensemble_columns
+        if ensemble.name in self.ensembles:
+            if self.ensembles[ensemble.name] != ensemble:
+                raise CacheError(f"{self.path}: ensemble {ensemble.name!r} is already "
+                                 f"{self.ensembles[ensemble.name].spec}, not {ensemble.spec}")
+            return
+        if ensemble.name in self._scores:
+            raise CacheError(f"{self.path}: {ensemble.name!r} is a scored proxy of this cache; "
+                             "name the ensemble otherwise")
+        scores, seconds, status, messages = ensemble_columns(self, ensemble)
+        name = ensemble.name
+        self._scores[name], self._seconds[name] = scores, seconds
+        self._status[name], self._messages[name] = status, messages
+        self.higher_is_better[name] = True
+        self.proxies.append(name)
+        self.ensembles[name] = ensemble

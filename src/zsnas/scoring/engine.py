@@ -12,6 +12,10 @@ slices of the benchmark's sorted ids, optionally restricted to a list):
    fixed batch (:mod:`zsnas.scoring.data`), sharing passes between proxies;
 3. record value, seconds and status (ok / non-finite / error + message).
 
+With ``workers > 1`` steps 1–2 run in that many processes sharing the device
+(:mod:`zsnas.scoring.workers`); this process records the results and writes
+every file, and the scores are the same bytes as with one process.
+
 Progress is checkpointed (atomically) to ``<out>.partial`` every
 ``checkpoint_seconds`` and when the run is stopped; the output itself appears
 only once every architecture is scored (renamed from the checkpoint), so a
@@ -114,6 +118,7 @@ class ScoreJob:
     num_classes: int | None = None  # default: the benchmark dataset's classes
     device: str = "cpu"
     shared: bool = True
+    workers: int = 1                # scoring processes sharing the device (scoring.workers)
     checkpoint_seconds: float = 60.0
     progress: bool = True
 
@@ -178,6 +183,8 @@ def _check_job(job: ScoreJob, space) -> None:
                          f"identically 0 with one class), got {job.num_classes!r}")
     if job.width is not None:
         space.check_width(job.width)
+    if isinstance(job.workers, bool) or int(job.workers) != job.workers or job.workers < 1:
+        raise UsageError(f"--workers must be an integer >= 1, got {job.workers!r}")
     if not job.checkpoint_seconds >= 0:
         raise UsageError(f"--checkpoint-seconds must be >= 0, got {job.checkpoint_seconds}")
 
@@ -214,7 +221,8 @@ def score_shard(job: ScoreJob) -> Path:
     from tqdm import tqdm
 
     from ..codedeps import stage_fingerprint
-    from ..proxies import PROXIES, resolve, score_network
+    from ..proxies import PROXIES, resolve
+    from .workers import WorkerPool, score_one
 
     proxies = resolve(job.proxies)
     job.proxies = proxies
@@ -259,7 +267,7 @@ def score_shard(job: ScoreJob) -> Path:
              "benchmark_source_checksum": str(bench.attrs.get("source_checksum", "")),
              "code_fingerprints": {p: fingerprint for p in proxies},
              "synthetic": bench.synthetic, "shards": [f"{job.shard[0]}/{job.shard[1]}"],
-             "devices": [_device_label(device)]}
+             "devices": [_device_label(device)], "workers": int(job.workers)}
     orientation = {p: PROXIES[p].higher_is_better for p in proxies}
 
     def save(path):
@@ -272,34 +280,44 @@ def score_shard(job: ScoreJob) -> Path:
     last = time.monotonic()
     bar = tqdm(total=m, initial=m - len(todo), unit="arch", desc=f"score {job.out.name}",
                disable=not job.progress, mininterval=1.0, smoothing=0.05)
+
+    def record(k: int, results: dict) -> None:
+        nonlocal done_here, last
+        for p in proxies:
+            r = results[p]
+            scores[p][k] = r.value
+            seconds[p][k] = r.seconds
+            if r.error:
+                status[p][k], messages[p][k] = ERROR, r.error
+            else:
+                status[p][k] = OK if math.isfinite(r.value) else NONFINITE
+        done_here += 1
+        bar.update()
+        if time.monotonic() - last > job.checkpoint_seconds:
+            save(partial)
+            last = time.monotonic()
+
+    pool = None
     try:
-        for k in todo:
-            arch_id = int(ids[k])
-            seed = arch_seed(job.init_seed, arch_id)
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
-                model = space.build_network(bench, arch_id, width, num_classes)
-            model = model.to(device).train()
-            results = score_network(model, x, y, proxies, arch_seed=seed, shared=job.shared,
-                                    consume=True)
-            for p in proxies:
-                r = results[p]
-                scores[p][k] = r.value
-                seconds[p][k] = r.seconds
-                if r.error:
-                    status[p][k], messages[p][k] = ERROR, r.error
-                else:
-                    status[p][k] = OK if math.isfinite(r.value) else NONFINITE
-            done_here += 1
-            bar.update()
-            if time.monotonic() - last > job.checkpoint_seconds:
-                save(partial)
-                last = time.monotonic()
+        if job.workers > 1 and len(todo) > 1:
+            pool = WorkerPool(min(job.workers, len(todo)), bench.path, x, y, {
+                "device": str(device), "init_seed": int(job.init_seed), "width": width,
+                "num_classes": num_classes, "proxies": proxies, "shared": job.shared},
+                threads=max(1, torch.get_num_threads() // job.workers))
+            for k, results in pool.map((k, int(ids[k])) for k in todo):
+                record(k, results)
+        else:
+            for k in todo:
+                record(k, score_one(space, bench, int(ids[k]), init_seed=job.init_seed,
+                                    width=width, num_classes=num_classes, device=device,
+                                    x=x, y=y, proxies=proxies, shared=job.shared))
     except BaseException:
         if done_here:
             save(partial)  # keep what was computed; a rerun resumes from here
         raise
     finally:
+        if pool is not None:
+            pool.close()
         bar.close()
     save(job.out)
     partial.unlink(missing_ok=True)

@@ -23,6 +23,8 @@ Record (keys sorted when written; NaN / ±inf written as null)::
                   content checksum), benchmark_source_checksum, synthetic (bool),
                   cache (file name or null), cache_settings (dict or null),
                   score_source ('cache'|'oracle'|'seeded-rng'|null),
+                  ensemble ({name, method, members} when the guide is an ensemble
+                  of cached proxies, zsnas.scoring.ensembles; else null),
                   code_fingerprint (of the search code, zsnas.codedeps),
                   zsnas_version},
      "final": {id, encoding (NB201 arch string / NB101 module hash), fitness,
@@ -72,6 +74,7 @@ from .. import __version__
 from ..benchmarks.store import Benchmark
 from ..codedeps import stage_fingerprint
 from ..errors import UsageError
+from ..scoring.ensembles import PRESETS, resolve_ensemble
 from . import baselines
 from .fitness import Evaluator
 from .ga import evolve, resolve_sizes
@@ -95,8 +98,13 @@ def run_search(bench, cache=None, *, seed: int, proxy: str | None = None,
                children: int | None = None, regularize: str = "oldest",
                fitness_budget: int = 12, fitness_trial: str = "random",
                report: str | None = None, mutation: str | None = None,
-               mutation_tries: int = DEFAULT_TRIES) -> dict:
+               mutation_tries: int = DEFAULT_TRIES, ensemble: str | None = None) -> dict:
     """Run one search and return its record (see the module docstring).
+
+    ``proxy`` names a column of the cache or an ensemble of its columns: a preset
+    (:data:`zsnas.scoring.ensembles.PRESETS`) or, with ``ensemble="METHOD:m1,m2,…"``,
+    any aggregation of cached proxies, added to the cache with
+    :meth:`~zsnas.scoring.cache.ProxyCache.add_ensemble`.
 
     ``bench``: a :class:`~zsnas.benchmarks.store.Benchmark` or its path;
     ``cache``: a :class:`~zsnas.scoring.cache.ProxyCache`, its path, or None.
@@ -128,7 +136,11 @@ def run_search(bench, cache=None, *, seed: int, proxy: str | None = None,
     if strategy == "gea":
         if not proxy:
             raise UsageError("strategy 'gea' needs a proxy name (--proxy)")
+        if ensemble or (proxy not in cache.proxies and proxy in PRESETS):
+            cache.add_ensemble(resolve_ensemble(proxy, ensemble))
         scorer = CacheScorer(cache, proxy)
+    elif ensemble:
+        raise UsageError(f"--ensemble is only for strategy 'gea' (strategy {strategy!r})")
     elif strategy == "oracle":
         scorer = baselines.oracle_scorer(evaluator)
     elif strategy == "random-score":
@@ -162,6 +174,8 @@ def run_search(bench, cache=None, *, seed: int, proxy: str | None = None,
         "cache": cache.path.name if score_cache else None,
         "cache_settings": cache.settings if score_cache else None,
         "score_source": scorer.source if scorer is not None else None,
+        "ensemble": (cache.ensembles[scorer.proxy].as_dict()
+                     if score_cache and scorer.proxy in cache.ensembles else None),
         "higher_is_better": (bool(cache.higher_is_better.get(scorer.proxy, True))
                              if score_cache else True),
         "code_fingerprint": stage_fingerprint("search", space=bench.space),

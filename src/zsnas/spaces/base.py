@@ -113,6 +113,10 @@ class SearchSpace:
         canonical: ``fn(arch) -> str``, equal for architectures that compute the same
             function (NB201: AutoDL's unique string; NB101 needs none — its hash
             already merges isomorphic cells); used for quality over unique cells.
+        params_flops: ``"module:function"``, ``fn(arch, width, num_classes, image_size) ->
+            (params, MFLOPs)`` of the network from the encoding, without building it
+            (``zsnas arch``, :func:`zsnas.networks.flops.params_and_flops`); without
+            it the network is built and counted.
     """
 
     name: str
@@ -139,6 +143,7 @@ class SearchSpace:
     min_width: int = 1
     dataset_reports: dict = field(default_factory=dict)
     canonical: Callable[[Any], str] | None = None
+    params_flops: str | None = None
     module: str = ""
 
     # ---- datasets and reports

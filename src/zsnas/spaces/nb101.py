@@ -516,7 +516,8 @@ SPACE = register(SearchSpace(
                       "GEA's: maximum test accuracy over every budget and trial (biased "
                       "upwards)")),
     time_rule="zsnas.spaces.nb101_evolution:simulated_train_time",
-    network="zsnas.networks.nb101:build", network_name="nb101-3x3",
+    network="zsnas.networks.nb101:build",
+    params_flops="zsnas.networks.nb101:params_flops", network_name="nb101-3x3",
     default_width=128, min_width=5,   # the widest cell feeds 5 vertices into the output
     evolution="zsnas.spaces.nb101_evolution:NB101Adapter", mutations=("gea", "paper"),
     module=__name__))

@@ -262,7 +262,8 @@ SPACE = register(SearchSpace(
     dataset_reports={"cifar10": ("nb201-200-mean",)},
     time_rule="zsnas.spaces.nb201_evolution:simulated_train_time",
     canonical=unique_str,
-    network="zsnas.networks.nb201:build", network_name="nb201-tinynetwork-N5",
+    network="zsnas.networks.nb201:build",
+    params_flops="zsnas.networks.nb201:params_flops", network_name="nb201-tinynetwork-N5",
     default_width=16, min_width=1,
     evolution="zsnas.spaces.nb201_evolution:NB201Adapter", mutations=("gea", "uniform"),
     module=__name__))
