@@ -101,12 +101,12 @@ def _source(**kw) -> Source:
 
 def test_registry_contents():
     assert set(SOURCES) == {"nb101-full", "nb101-108", "nats-tss", "nb201-v1_1", "nb201-v1_0", "cifar10",
-                            "cifar100"}
+                            "cifar100", "nats-sss"}
     for key, s in SOURCES.items():
         assert s.name == key and s.description
         assert s.url or s.gdrive_id
-        # every source is checksummed except the NATS simple tar, whose checksum is unpublished
-        assert s.has_checksum or key == "nats-tss"
+        # every source is checksummed except the NATS simple tars, whose checksums are unpublished
+        assert s.has_checksum or key in ("nats-tss", "nats-sss")
         if s.md5_suffix:
             assert s.md5_suffix in s.filename and s.gdrive_id and s.url is None
     assert SOURCES["nb101-108"].url.startswith("https://storage.googleapis.com/nasbench/")

@@ -75,7 +75,7 @@ def test_demo_outputs(demo):
     assert "SYNTHETIC" in (analysis / "table1.md").read_text()
     assert "SYNTHETIC" in (analysis / "table1.csv").read_text()
     runs = list((demo / "results" / "demo" / "runs").rglob("seed*.json"))
-    assert len(runs) == 3 * 10 * 4                  # nb201 x {cifar10, cifar100}, nb101
+    assert len(runs) == 3 * METHODS * 4                  # nb201 x {cifar10, cifar100}, nb101
     base = demo / "results" / "demo" / "runs" / "nb201"
     assert (base / "cifar100" / "gea" / "snip" / "seed0.json").is_file()
     assert (base / "cifar10" / "random" / "seed0.json").is_file()
@@ -104,7 +104,10 @@ def test_report(demo):
 
 
 # ---------------------------------------------------------------- exact code dependencies
-GEA = {"grad_norm", "snip", "grasp", "fisher", "jacob_cov", "synflow"}
+GEA = {"grad_norm", "snip", "grasp", "fisher", "jacob_cov", "synflow", "zico", "swap", "vote",
+       "te_nas", "az_nas"}                     # config/demo.yaml's guides
+METHODS = len(GEA) + 4                      # and the four baselines
+SHARDS = 7 * 2                              # proxy groups x shards, per benchmark
 
 
 def edit_and_plan(demo, module: str, text: str, where: str = "end") -> dict[str, list[dict]]:
@@ -155,20 +158,20 @@ def test_flop_counter_change_reruns_the_static_group(demo):
 
 def test_scoring_batch_reader_change_reruns_every_shard(demo):
     jobs = edit_and_plan(demo, "datasets/pickled_batches.py", "\n_EDITED = 1\n")
-    assert len(jobs["score"]) == 3 * 3 * 2 and "convert" not in jobs
+    assert len(jobs["score"]) == 3 * SHARDS and "convert" not in jobs
 
 
 def test_mutation_change_reruns_that_spaces_searches_only(demo):
     jobs = edit_and_plan(demo, "spaces/nb201_evolution.py", "\n_EDITED = 1\n")
     assert "score" not in jobs and "merge" not in jobs and "convert" not in jobs
     searches = jobs["search_gea"] + jobs["search_baseline"]
-    assert {j["space"] for j in searches} == {"nb201"} and len(searches) == 2 * 10 * 4
+    assert {j["space"] for j in searches} == {"nb201"} and len(searches) == 2 * METHODS * 4
     assert "analyse" in jobs
 
 
 def test_network_builder_change_reruns_that_spaces_scoring(demo):
     jobs = edit_and_plan(demo, "networks/nb101.py", "\n_EDITED = 1\n")
-    assert {j["space"] for j in jobs["score"]} == {"nb101"} and len(jobs["score"]) == 3 * 2
+    assert {j["space"] for j in jobs["score"]} == {"nb101"} and len(jobs["score"]) == SHARDS
     assert by_rule(jobs, "merge", "space") == ["nb101"] and "convert" not in jobs
     assert {j["space"] for j in jobs["search_gea"]} == {"nb101"}
 
@@ -178,15 +181,15 @@ def test_converter_change_reruns_that_conversion_and_what_follows(demo):
     assert by_rule(jobs, "convert", "space") == ["nb101"]
     assert {j["space"] for j in jobs["score"]} == {"nb101"}
     searches = jobs["search_gea"] + jobs["search_baseline"]
-    assert {j["space"] for j in searches} == {"nb101"} and len(searches) == 10 * 4
+    assert {j["space"] for j in searches} == {"nb101"} and len(searches) == METHODS * 4
     assert "synth_nb101" not in jobs
 
 
 def test_query_api_change_reruns_readers_not_converters(demo):
     """store.py is read by scoring, search and analysis; no conversion imports it."""
     jobs = edit_and_plan(demo, "benchmarks/store.py", "\n_EDITED = 1\n")
-    assert "convert" not in jobs and len(jobs["score"]) == 18
-    assert len(jobs["search_gea"]) + len(jobs["search_baseline"]) == 3 * 10 * 4
+    assert "convert" not in jobs and len(jobs["score"]) == 3 * SHARDS
+    assert len(jobs["search_gea"]) + len(jobs["search_baseline"]) == 3 * METHODS * 4
 
 
 def test_merge_change_reruns_merges_and_what_reads_them(demo):
@@ -199,7 +202,7 @@ def test_merge_change_reruns_merges_and_what_reads_them(demo):
 def test_search_change_reruns_searches_only(demo):
     jobs = edit_and_plan(demo, "search/ga.py", "\n_EDITED = 1\n")
     assert set(jobs) == {"search_gea", "search_baseline", "analyse", "all"}
-    assert len(jobs["search_gea"]) + len(jobs["search_baseline"]) == 3 * 10 * 4
+    assert len(jobs["search_gea"]) + len(jobs["search_baseline"]) == 3 * METHODS * 4
 
 
 def test_analysis_change_reruns_the_analysis_only(demo):
@@ -247,7 +250,7 @@ def test_protected_output_stops_the_run_in_one_line(demo):
 def test_ga_parameter_change_reruns_searches_only(demo):
     jobs = planned(demo, "search:\n  P: 8\n")
     assert "score" not in jobs and "merge" not in jobs and "convert" not in jobs
-    assert len(jobs["search_gea"]) + len(jobs["search_baseline"]) == 3 * 10 * 4
+    assert len(jobs["search_gea"]) + len(jobs["search_baseline"]) == 3 * METHODS * 4
     assert "analyse" in jobs
 
 
@@ -264,7 +267,41 @@ def test_adding_a_dataset_schedules_only_its_jobs(demo):
     assert by_rule(jobs, "synth_dataset", "dataset") == ["ImageNet16-120"]
     for rule in ("score", "merge", "search_gea", "search_baseline"):
         assert {j["dataset"] for j in jobs[rule]} == {"ImageNet16-120"}, rule
-    assert len(jobs["score"]) == 3 * 2 and "synth_nats" not in jobs and "analyse" in jobs
+    assert len(jobs["score"]) == SHARDS and "synth_nats" not in jobs and "analyse" in jobs
+
+
+def test_ensemble_definition_reruns_only_its_searches(demo):
+    """An ensemble is computed from the cache: redefining one reruns its own GEA runs and
+    the analysis, nothing scored; a new ensemble guide runs only its searches."""
+    jobs = planned(demo, "ensembles:\n  vote: {members: [synflow, jacob_cov, snip, zico], "
+                         "method: vote}\n")
+    assert set(jobs) == {"search_gea", "analyse", "all"}
+    assert set(by_rule(jobs, "search_gea", "proxy")) == {"vote"}
+    assert len(jobs["search_gea"]) == 3 * 4
+    jobs = planned(demo, "ensembles:\n  mine: [zico, meco]\nsearch:\n  proxies: [grad_norm, "
+                         "snip, grasp, fisher, jacob_cov, synflow, zico, swap, vote, te_nas, "
+                         "az_nas, mine]\n")
+    assert set(jobs) == {"search_gea", "analyse", "all"}
+    assert set(by_rule(jobs, "search_gea", "proxy")) == {"mine"}
+
+
+def test_ensemble_of_an_unscored_proxy_stops_the_run(demo):
+    (demo / "bad_ens.yaml").write_text("search:\n  proxies: [snip, mine]\n"
+                                       "ensembles:\n  mine: [snip, not_scored]\n")
+    proc = snakemake(demo, "-n", "--configfile", "config/demo.yaml", "bad_ens.yaml",
+                     timeout=300)
+    assert proc.returncode != 0
+    assert "config: search.proxies: ensemble 'mine' needs 'not_scored'" in proc.stdout + proc.stderr
+
+
+def test_adding_the_size_space_schedules_only_its_jobs(demo):
+    """config/demo-sss.yaml: the NATS size space's synthetic archive, conversion, scoring,
+    searches — and nothing of the other benchmarks but the analysis."""
+    jobs = planned(demo, (demo / "config" / "demo-sss.yaml").read_text())
+    assert "synth_nats_sss" in jobs and by_rule(jobs, "convert", "space") == ["nats-sss"]
+    for rule in ("score", "merge", "search_gea", "search_baseline"):
+        assert {j["space"] for j in jobs[rule]} == {"nats-sss"}, rule
+    assert len(jobs["score"]) == SHARDS and "analyse" in jobs
 
 
 def test_protect_setting_reruns_nothing(demo):

@@ -5,7 +5,7 @@ DEMO = bool(config.get("demo", False))
 SIZES = config.get("demo_sizes", {})
 SOURCE_KIND = {src: c.kind for c in CONVERTERS.values() for src in c.sources}
 # synthetic stand-ins of the benchmark sources, per converter kind (demo)
-DEMO_SOURCE = {"nats": "nats", "nb201-pth": "nb201-pth", "nb101": "nb101"}
+DEMO_SOURCE = {"nats": "nats", "nb201-pth": "nb201-pth", "nb101": "nb101", "nats-sss": "nats-sss"}
 
 
 def raw(source):
@@ -31,13 +31,15 @@ def convert_kind(space):
 
 
 def demo_archs(space):
-    return SIZES.get(f"{space}_archs", 100)
+    return SIZES.get(f"{space.replace('-', '_')}_archs", 100)
 
 
 def benchmark_source(space):
     if DEMO:
         kind = convert_kind(space)
         n = demo_archs(space)
+        if kind == "nats-sss":
+            return f"{D}/demo/nats-sss-{n}/NATS-sss-v1_0-50262-simple"
         return (f"{D}/demo/nats-{n}/NATS-tss-v1_0-3ffb9-simple" if kind == "nats"
                 else f"{D}/demo/{space}-{n}.{'pth' if kind == 'nb201-pth' else 'tfrecord'}")
     return raw(space_source(space))
@@ -74,6 +76,22 @@ rule download:
 
 # Demo sources are kept (not temp()): a source regenerated for one new conversion (a dataset
 # added to the config) would look "updated" to every other conversion of it and rerun them.
+rule synth_nats_sss:
+    output:
+        directory(f"{D}/demo/nats-sss-{{n}}/NATS-sss-v1_0-50262-simple"),
+    wildcard_constraints:
+        n=r"\d+",
+    params:
+        code=fingerprint("synth", writer="nats-sss"),
+    log:
+        log("synth/nats-sss-{n}"),
+    conda:
+        "../../envs/ingest.yaml"
+    shell:
+        "{ZSNAS} synth nats-sss {D}/demo/nats-sss-{wildcards.n} -n {wildcards.n} --seed 0"
+        " > {log} 2>&1"
+
+
 rule synth_nats:
     output:
         directory(f"{D}/demo/nats-{{n}}/NATS-tss-v1_0-3ffb9-simple"),

@@ -6,6 +6,7 @@ kind       source                                                  space
 nb101      NAS-Bench-101 tfrecord (``nasbench_full.tfrecord``)     nb101
 nats       NATS-Bench tss simple archive (folder or ``.tar``)     nb201
 nb201-pth  NAS-Bench-201 ``.pth`` (v1_0 / v1_1)                    nb201
+nats-sss   NATS-Bench sss simple archive (folder or ``.tar``)     nats-sss
 table      CSV / Parquet table (README "Converting a table")       any (from the columns)
 ========== ====================================================== ======================
 
@@ -35,6 +36,8 @@ CONVERTERS = {c.kind: c for c in (
               "NATS-Bench tss simple archive (folder or .tar)", ("nats-tss",)),
     Converter("nb201-pth", "zsnas.benchmarks.convert_nb201:convert_nb201_pth", "nb201",
               "NAS-Bench-201 .pth", ("nb201-v1_1", "nb201-v1_0")),
+    Converter("nats-sss", "zsnas.benchmarks.convert_nats_sss:convert_nats_sss", "nats-sss",
+              "NATS-Bench sss simple archive (folder or .tar)", ("nats-sss",)),
     Converter("table", "zsnas.benchmarks.convert_table:convert_table", None,
               "CSV/Parquet table"),
 )}

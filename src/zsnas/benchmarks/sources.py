@@ -98,6 +98,18 @@ SOURCES: dict[str, Source] = {
             ),
         ),
         Source(
+            name="nats-sss",
+            filename="NATS-sss-v1_0-50262-simple.tar",
+            gdrive_id="1scOMTUwcQhAMa_IMedp9lTzwmgqHLGgA",
+            # the Drive id of the NATS-Bench README's "archive (sss)" link; '50262' is the
+            # md5 tail of the single-file pickle, not of this tar (no checksum published)
+            description=(
+                "NATS-Bench size search space, 'simple' tar archive: meta.pickle.pbz2 plus "
+                "one bz2 pickle per architecture (32,768 channel configurations, hp 01 / 12 "
+                "/ 90) with CIFAR-10/100 and ImageNet16-120 results."
+            ),
+        ),
+        Source(
             name="nb201-v1_1",
             filename="NAS-Bench-201-v1_1-096897.pth",
             gdrive_id="16Y0UwGisiouVRxW-W5hEtbxmcHw_0hF_",

@@ -69,7 +69,7 @@ def describe(space: str, spec: str, width: int | None = None, classes: int | Non
     except ValueError as exc:
         raise UsageError(f"{spec}: {exc}") from None
     return {"space": space, **sp.describe(arch), "dataset": dataset, "width": width,
-            "classes": classes, "params": params, "mflops": round(mflops, 5)}
+            "classes": classes, "params": params, "mflops": round(mflops, 6)}
 
 
 def run(args) -> int:

@@ -4,8 +4,8 @@ from __future__ import annotations
 #: Options that only some converter kinds take: option -> (argparse dest, kinds).
 _KIND_OPTIONS = {"--space": ("space", ("table",)), "--no-crc": ("no_crc", ("nb101",)),
                  "--verify-hashes": ("verify_hashes", ("nb101",)),
-                 "--workers": ("workers", ("nats",)),
-                 "--allow-missing": ("allow_missing", ("nb101", "nats"))}
+                 "--workers": ("workers", ("nats", "nats-sss")),
+                 "--allow-missing": ("allow_missing", ("nb101", "nats", "nats-sss"))}
 
 
 def add_parser(sub) -> None:
@@ -64,7 +64,7 @@ def run(args) -> int:
     if args.kind == "nb101":
         options.update(verify_crc=not args.no_crc, verify_hashes=args.verify_hashes,
                        allow_missing=args.allow_missing)
-    elif args.kind == "nats":
+    elif args.kind in ("nats", "nats-sss"):
         options.update(workers=args.workers, allow_missing=args.allow_missing)
     out = run_converter(args.kind, args.source, args.out, **options)
     print(describe_file(out))

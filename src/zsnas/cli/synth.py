@@ -5,9 +5,11 @@ from pathlib import Path
 
 #: The largest -n per kind (nats: the whole space).
 _MAX_N = {"nb101": 423_624, "nats": 15_625, "nb201-pth": 15_625, "cifar10": 10_000,
-          "cifar100": 10_000, "imagenet16": 10_000}
+          "cifar100": 10_000, "imagenet16": 10_000, "nats-sss": 32_768}
 _DEFAULT_N = {"nb101": 200, "nats": None, "nb201-pth": 20, "cifar10": 64, "cifar100": 64,
-              "imagenet16": 64}
+              "imagenet16": 64, "nats-sss": None}
+#: The kinds whose OUT is a folder (archives of one file per architecture).
+_FOLDER_KINDS = ("nats", "nats-sss")
 
 
 def add_parser(sub) -> None:
@@ -24,7 +26,8 @@ def add_parser(sub) -> None:
                    help="architectures (default: nb101 200, nats all 15625, nb201-pth 20); "
                         "cifar10: images per batch (default 64)")
     p.add_argument("--seed", type=int_at_least(0), default=0)
-    p.add_argument("--tar", action="store_true", help="nats: also pack the folder as .tar")
+    p.add_argument("--tar", action="store_true",
+                   help="nats, nats-sss: also pack the folder as .tar")
     p.set_defaults(func=run)
 
 
@@ -37,11 +40,11 @@ def run(args) -> int:
     n = args.n_archs if args.n_archs is not None else _DEFAULT_N[args.kind]
     if n is not None and n > _MAX_N[args.kind]:
         raise UsageError(f"-n {n}: at most {_MAX_N[args.kind]:,} for {args.kind}")
-    if args.tar and args.kind != "nats":
-        raise UsageError("--tar only applies to 'synth nats'")
-    out = check_output(Path(args.out), option="OUT", folder=args.kind == "nats")
+    if args.tar and args.kind not in _FOLDER_KINDS:
+        raise UsageError("--tar only applies to 'synth nats' / 'synth nats-sss'")
+    out = check_output(Path(args.out), option="OUT", folder=args.kind in _FOLDER_KINDS)
     writer = resolve_ref(writer_ref(args.kind))
-    if args.kind == "nats":
+    if args.kind in _FOLDER_KINDS:
         path = writer(out, n, seed=args.seed, tar=args.tar, workers=2)
     else:
         path = writer(out, n, seed=args.seed)

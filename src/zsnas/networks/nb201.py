@@ -146,6 +146,20 @@ class NB201Network(nn.Module):
         """
         return [self.stem, *self.cells, self.lastact]
 
+    def linear_region_network(self, seed: int) -> nn.Module:
+        """TE-NAS's thin network for counting linear regions (Chen et al., ICLR 2021;
+        ``VITA-Group/TENAS`` ``prune_tenas.py``, ``model_config_thin``: C = 1, N = 1, no stem,
+        no reduction block): this cell at one channel followed by the final BN + ReLU.
+
+        Fed 1-channel 3×3 inputs.  Its weights come from the constructors' default
+        initialisation, drawn inside ``torch.random.fork_rng`` from ``seed``, so the global
+        RNG is left as it was and every call gives the same network (on the CPU; the
+        caller moves it).
+        """
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return nn.Sequential(InferCell(self.ops, 1), nn.BatchNorm2d(1), nn.ReLU(inplace=False))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
         for cell in self.cells:

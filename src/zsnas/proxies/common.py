@@ -6,8 +6,16 @@ import copy
 import torch
 from torch import nn
 
-__all__ = ["scored_layers", "fresh_copy", "bypass_batchnorm", "sum_per_layer", "feature_blocks",
-           "FIXED_SEED", "fixed_generator"]
+__all__ = [
+    "FIXED_SEED",
+    "bypass_batchnorm",
+    "feature_blocks",
+    "fixed_generator",
+    "fresh_copy",
+    "gaussian_init_",
+    "scored_layers",
+    "sum_per_layer",
+]
 
 #: Seed of the random inputs some proxies draw (Zen-NAS's Gaussian images, ...): the same
 #: draw for every architecture, like the one fixed minibatch of the data proxies.
@@ -81,3 +89,23 @@ def feature_blocks(model: nn.Module) -> list[nn.Module]:
 def fixed_generator(device) -> torch.Generator:
     """A ``torch.Generator`` on ``device`` seeded with :data:`FIXED_SEED` (deterministic inputs)."""
     return torch.Generator(device=device).manual_seed(FIXED_SEED)
+
+
+def gaussian_init_(net: nn.Module, generator: torch.Generator) -> nn.Module:
+    """ZenNAS / NASLib / SWAP ``network_weight_gaussian_init``, drawing from ``generator``, in place.
+
+    Conv2d / Linear: weight ~ N(0, 1), bias = 0; BatchNorm2d / GroupNorm with affine
+    parameters: weight = 1, bias = 0.  Draws follow ``net.modules()`` order.
+    """
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                m.weight.normal_(0.0, 1.0, generator=generator)
+                if m.bias is not None:
+                    m.bias.zero_()
+            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+                if m.weight is not None:
+                    m.weight.fill_(1.0)
+                if m.bias is not None:
+                    m.bias.zero_()
+    return net

@@ -24,10 +24,10 @@ scoring engine (:func:`zsnas.proxies.shared.score_network`) must run for it:
 
 Example -- a new proxy is one function and one line::
 
-    @register("l2_norm", group="forward", needs=("weight_grads",), version="1")
-    def l2_norm(state):
-        "Σ‖W‖₂ over conv/linear weights."
-        return sum(float(layer.weight.norm()) for layer in state.layers)
+    @register("grad_l1", group="forward", needs=("weight_grads",), version="1")
+    def grad_l1(state):
+        "Σ_l ‖∂L/∂W_l‖₁ over conv/linear weights."
+        return sum(float(g.abs().sum()) for g in state.weight_grads)
 
 ``version`` is part of the proxy-cache key: bump it whenever a proxy's code
 changes its values.
@@ -42,6 +42,7 @@ __all__ = [
     "PROXIES",
     "SIX",
     "BASELINES",
+    "NEWER",
     "GROUPS",
     "NEEDS",
     "register",
@@ -59,7 +60,14 @@ SIX: tuple[str, ...] = ("grad_norm", "snip", "grasp", "fisher", "jacob_cov", "sy
 #: Baselines / controls.
 BASELINES: tuple[str, ...] = ("params", "flops", "nwot", "random")
 
-_ALIASES: dict[str, tuple[str, ...]] = {"all": SIX, "six": SIX, "baselines": BASELINES}
+#: The proxies researchers compare against today: NAS-Bench-Suite-Zero's (Krishnakumar et
+#: al., NeurIPS 2022) beyond the six and nwot/params/flops, and the strongest recent ones.
+NEWER: tuple[str, ...] = ("l2_norm", "plain", "epe_nas", "zen", "zico", "meco", "swap",
+                          "te_nas_ntk", "te_nas_lr", "az_expressivity", "az_progressivity",
+                          "az_trainability")
+
+_ALIASES: dict[str, tuple[str, ...]] = {"all": SIX, "six": SIX, "baselines": BASELINES,
+                                        "newer": NEWER}
 
 
 @dataclass(frozen=True)
@@ -143,7 +151,7 @@ def resolve(names: str | Iterable[str]) -> list[str]:
 
     ``names`` is a string or a list of strings; each item may be a comma
     separated list.  ``"all"`` (or ``"six"``) means :data:`SIX`,
-    ``"baselines"`` means :data:`BASELINES`.  Unknown names raise
+    ``"baselines"`` means :data:`BASELINES`, ``"newer"`` :data:`NEWER`.  Unknown names raise
     :class:`ValueError` naming them and listing the known proxies.
     """
     items = [names] if isinstance(names, str) else list(names)

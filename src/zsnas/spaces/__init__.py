@@ -6,6 +6,9 @@
 - :mod:`.nb101` -- NAS-Bench-101 (cells, pruning, module hash);
   :mod:`.nb101_evolution` its sampling, mutations and adapter;
   :mod:`zsnas.networks.nb101` its network.
+- :mod:`.nats_sss` -- NATS-Bench size space ``nats-sss`` (channel strings);
+  :mod:`.nats_sss_evolution` its sampling, mutation and adapter;
+  :mod:`zsnas.networks.nats_sss` its network.
 
 Look a space up with :func:`get_space`; the built-in spaces are imported on the
 first lookup, and any module may :func:`register` another (see the README's

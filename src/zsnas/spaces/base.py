@@ -27,7 +27,7 @@ from ..errors import UsageError
 from ..registry import Registry, calling_module
 
 #: The spaces that ship with zsnas, imported (and so registered) on first lookup.
-BUILTIN_SPACES = ("zsnas.spaces.nb201", "zsnas.spaces.nb101")
+BUILTIN_SPACES = ("zsnas.spaces.nb201", "zsnas.spaces.nb101", "zsnas.spaces.nats_sss")
 
 class UnknownSpaceError(UsageError):
     """A space name that no registered search space has."""

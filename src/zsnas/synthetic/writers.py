@@ -8,6 +8,7 @@ WRITERS = {
     "nb101": "zsnas.synthetic.nb101:write_nb101_tfrecord",
     "nats": "zsnas.synthetic.nb201:write_nats_archive",
     "nb201-pth": "zsnas.synthetic.nb201:write_nb201_pth",
+    "nats-sss": "zsnas.synthetic.nats_sss:write_sss_archive",
     "cifar10": "zsnas.synthetic.cifar10:write_cifar10_archive",
     "cifar100": "zsnas.synthetic.cifar100:write_cifar100_archive",
     "imagenet16": "zsnas.synthetic.imagenet16:write_imagenet16_archive",
