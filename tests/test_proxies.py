@@ -12,12 +12,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from zsnas.networks.flops import count_flops, count_params
-from zsnas.networks.nb101 import build_nb101
-from zsnas.networks.nb201 import build_nb201
 from zsnas.proxies import BASELINES, PROXIES, SIX, ProxyResult, register, resolve, score_network, unregister
 from zsnas.proxies.common import fresh_copy, scored_layers
 from zsnas.proxies.forward_pass import run_forward_pass
 from zsnas.proxies.jacob_cov import jacob_cov_score
+from proxy_nets import MIXED_ARCH, NONE_ARCH
+from proxy_nets import batch as _batch
+from proxy_nets import nb101_net as _nb101
+from proxy_nets import nb201_net as _nb201
 
 @pytest.fixture(autouse=True, scope="module")
 def _one_thread():
@@ -29,8 +31,6 @@ def _one_thread():
 
 
 ALL = list(SIX) + list(BASELINES)
-NONE_ARCH = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
-MIXED_ARCH = "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|skip_connect~2|"
 
 
 # --------------------------------------------------------------------------------------
@@ -216,28 +216,7 @@ def test_params_flops_random(tiny):
 # Shared pass == reference loop; purity; degenerate cells
 # --------------------------------------------------------------------------------------
 
-def _nb201(arch, seed=1):
-    torch.manual_seed(seed)
-    return build_nb201(arch, C=4, N=1)
 
-
-def _nb101():
-    torch.manual_seed(2)
-    matrix = [[0, 1, 1, 0, 0, 1, 0],
-              [0, 0, 0, 1, 0, 0, 0],
-              [0, 0, 0, 1, 1, 0, 0],
-              [0, 0, 0, 0, 0, 0, 1],
-              [0, 0, 0, 0, 0, 1, 1],
-              [0, 0, 0, 0, 0, 0, 1],
-              [0, 0, 0, 0, 0, 0, 0]]
-    ops = ["input", "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3", "conv3x3-bn-relu",
-           "conv1x1-bn-relu", "output"]
-    return build_nb101(matrix, ops, stem_channels=4, num_stacks=2, modules_per_stack=1)
-
-
-def _batch(seed=3, n=8, hw=16):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randn(n, 3, hw, hw, generator=g), torch.randint(0, 10, (n,), generator=g)
 
 
 @pytest.mark.parametrize("which", ["nb201", "nb101"])

@@ -20,17 +20,18 @@ import zsnas.proxies.az_progressivity
 import zsnas.proxies.az_trainability
 import zsnas.proxies.te_nas_lr
 import zsnas.proxies.te_nas_ntk  # noqa: F401
-from zsnas.networks.nb101 import build_nb101
 from zsnas.networks.nb201 import build_nb201
 from zsnas.proxies import PROXIES, score_network
 from zsnas.proxies.az_nas import az_blocks, az_components
 from zsnas.proxies.common import FIXED_SEED, fixed_generator
 from zsnas.proxies.te_nas_lr import count_distinct_rows
 from zsnas.proxies.te_nas_ntk import condition_number, per_sample_logit_grads
+from proxy_nets import MIXED_ARCH, NONE_ARCH
+from proxy_nets import batch as _batch
+from proxy_nets import nb101_net as _nb101
+from proxy_nets import nb201_net as _nb201
 
 NAMES = ["te_nas_ntk", "te_nas_lr", "az_expressivity", "az_progressivity", "az_trainability"]
-NONE_ARCH = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
-MIXED_ARCH = "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|skip_connect~2|"
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -48,29 +49,7 @@ def score(net, x, y, name):
     return res.value
 
 
-def _nb201(arch, seed=1):
-    torch.manual_seed(seed)
-    return build_nb201(arch, C=4, N=1)
 
-
-def _nb101():
-    torch.manual_seed(2)
-    matrix = [[0, 1, 1, 0, 0, 1, 0],
-              [0, 0, 0, 1, 0, 0, 0],
-              [0, 0, 0, 1, 1, 0, 0],
-              [0, 0, 0, 0, 0, 0, 1],
-              [0, 0, 0, 0, 0, 1, 1],
-              [0, 0, 0, 0, 0, 0, 1],
-              [0, 0, 0, 0, 0, 0, 0]]
-    ops = ["input", "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3", "conv3x3-bn-relu",
-           "conv1x1-bn-relu", "output"]
-    return build_nb101(matrix, ops, stem_channels=4, num_stacks=2, modules_per_stack=1)
-
-
-def _batch(seed=3, n=8, hw=16, dtype=torch.float32):
-    g = torch.Generator().manual_seed(seed)
-    return (torch.randn(n, 3, hw, hw, generator=g, dtype=dtype),
-            torch.randint(0, 10, (n,), generator=g))
 
 
 def test_registered_with_sign_conventions():

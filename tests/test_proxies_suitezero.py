@@ -16,15 +16,15 @@ import zsnas.proxies.epe_nas
 import zsnas.proxies.l2_norm
 import zsnas.proxies.plain
 import zsnas.proxies.zico  # noqa: F401 - registers the proxies
-from zsnas.networks.nb101 import build_nb101
-from zsnas.networks.nb201 import build_nb201
 from zsnas.proxies import PROXIES, score_network
 from zsnas.proxies.epe_nas import epe_nas_score
 from zsnas.proxies.zico import zico_score
+from proxy_nets import MIXED_ARCH, NONE_ARCH
+from proxy_nets import batch as _batch
+from proxy_nets import nb101_net as _nb101
+from proxy_nets import nb201_net as _nb201
 
 NAMES = ["l2_norm", "plain", "epe_nas", "zico"]
-NONE_ARCH = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
-MIXED_ARCH = "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|skip_connect~2|"
 K = 1e-5
 
 
@@ -243,28 +243,7 @@ def test_zico_batch_too_small_is_nan(tiny):
 # Benchmark networks
 # --------------------------------------------------------------------------------------
 
-def _nb201(arch, seed=1):
-    torch.manual_seed(seed)
-    return build_nb201(arch, C=4, N=1)
 
-
-def _nb101():
-    torch.manual_seed(2)
-    matrix = [[0, 1, 1, 0, 0, 1, 0],
-              [0, 0, 0, 1, 0, 0, 0],
-              [0, 0, 0, 1, 1, 0, 0],
-              [0, 0, 0, 0, 0, 0, 1],
-              [0, 0, 0, 0, 0, 1, 1],
-              [0, 0, 0, 0, 0, 0, 1],
-              [0, 0, 0, 0, 0, 0, 0]]
-    ops = ["input", "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3", "conv3x3-bn-relu",
-           "conv1x1-bn-relu", "output"]
-    return build_nb101(matrix, ops, stem_channels=4, num_stacks=2, modules_per_stack=1)
-
-
-def _batch(seed=3, n=8, hw=16):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randn(n, 3, hw, hw, generator=g), torch.randint(0, 10, (n,), generator=g)
 
 
 @pytest.mark.parametrize("which", ["nb201", "nb101"])

@@ -45,11 +45,7 @@ A missing file, a damaged pickle or an architecture outside the space is a
 """
 from __future__ import annotations
 
-import bz2
 import os
-import pickle
-import re
-import tarfile
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -57,8 +53,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConversionError
-from .nb201_results import (NAN, ResultsError, _PLANS, _archresults, _costs, _eval, _seeds,
-                            check_dataset)
+from .convert_nb201 import _load_pbz2, _NatsSource
+from .nb201_results import _PLANS, ResultsError, check_dataset
+from .nb201_results import extract as _extract
 from .provenance import provenance
 from .schema import write_benchmark
 
@@ -66,145 +63,30 @@ HPS = ("01", "12", "90")
 COST_HPS = ("12", "90", "01")
 SYNTHETIC_KEY = "zsnas_synthetic"
 SPACE = "nats-sss"
-_ARCH_FILE = re.compile(r"(?:^|/)(\d+)\.pickle\.pbz2$")
 _WHAT = "a NATS-Bench sss simple archive"
 
 
-def _load_pbz2(data: bytes, name: str):
+class _Source(_NatsSource):
+    """The sss archive's members, from a folder or a tar file (the tss reader)."""
+
+    WHAT = _WHAT
+
+
+def _channels(arch_str):
+    from ..spaces.nats_sss import parse_channels
     try:
-        return pickle.loads(bz2.decompress(data))
-    except (OSError, EOFError, ValueError, pickle.UnpicklingError) as exc:
-        raise ConversionError(f"{name}: not a bz2-compressed pickle ({exc})") from None
-
-
-class _Source:
-    """The archive's members, from a folder or a tar file."""
-
-    def __init__(self, path: Path):
-        self.path, self.tar = path, None
-        if path.is_dir():
-            metas = sorted(path.rglob("meta.pickle.pbz2"))
-            if not metas:
-                raise ConversionError(f"{path}: no meta.pickle.pbz2 (not {_WHAT} folder)")
-            self.root = metas[0].parent
-        elif path.is_file() and tarfile.is_tarfile(path):
-            try:
-                self.tar = tarfile.open(path, "r:*")
-                self.members = {m.name: m for m in self.tar.getmembers() if m.isfile()}
-            except (tarfile.TarError, EOFError, OSError) as exc:
-                raise ConversionError(f"{path}: damaged or truncated tar archive ({exc})") \
-                    from None
-            metas = sorted(n for n in self.members if n.endswith("meta.pickle.pbz2"))
-            if not metas:
-                raise ConversionError(f"{path}: tar has no meta.pickle.pbz2 (not {_WHAT})")
-            self.meta_name = metas[0]
-        elif path.exists():
-            raise ConversionError(f"{path}: unknown format (expected {_WHAT} folder or its .tar)")
-        else:
-            raise ConversionError(f"{path}: no such file or folder")
-
-    def meta(self) -> tuple[str, bytes]:
-        name = "meta.pickle.pbz2" if self.tar is None else self.meta_name
-        return name, self.read(name)
-
-    def arch_files(self) -> dict[int, str]:
-        names = (p.name for p in self.root.iterdir()) if self.tar is None else self.members
-        found: dict[int, str] = {}
-        for name in sorted(names):
-            m = _ARCH_FILE.search(name)
-            if m:
-                found.setdefault(int(m.group(1)), name)
-        return found
-
-    def read(self, name: str) -> bytes:
-        if self.tar is None:
-            return (self.root / name).read_bytes()
-        member = self.members[name]
-        try:
-            data = self.tar.extractfile(member).read()
-        except (tarfile.TarError, EOFError, OSError) as exc:
-            raise ConversionError(f"{self.path}: member {name} cannot be read: damaged or "
-                                  f"truncated tar archive ({exc})") from None
-        if len(data) != member.size:
-            raise ConversionError(f"{self.path}: member {name} is cut short ({len(data)} of "
-                                  f"{member.size} bytes): truncated tar archive")
-        return data
-
-    def label(self, name: str) -> str:
-        return str(self.root / name) if self.tar is None else f"{self.path}:{name}"
+        return parse_channels(arch_str)
+    except ValueError as exc:
+        raise ResultsError(f"architecture outside the NATS size space: {exc}") from None
 
 
 def extract(info_by_hp: dict, dataset: str = "cifar10") -> dict:
     """Compact record of one architecture from ``{hp: ArchResults dict}`` for ``dataset``:
     ``{"index", "arch_str", "channels", "params", "flops", "dataset", hp: {"seeds",
-    split: [per-seed value]}}`` (splits of :data:`~zsnas.benchmarks.nb201_results._PLANS`)."""
-    from ..spaces.nats_sss import parse_channels
-    plan = _PLANS[check_dataset(dataset)]
-    out: dict = {"dataset": dataset}
-    objs = {}
-    for hp in HPS:
-        if hp not in info_by_hp:
-            raise ResultsError(f"no results for the {hp}-epoch schedule (keys: "
-                               f"{sorted(map(str, info_by_hp))})")
-        obj = objs[hp] = _archresults(hp, info_by_hp[hp])
-        if "arch_str" not in out:
-            try:
-                out["index"] = int(obj.arch_index)
-            except (TypeError, ValueError):
-                raise ResultsError(f"hp {hp}: malformed arch_index {obj.arch_index!r}") from None
-            out["arch_str"] = obj.arch_str
-            try:
-                out["channels"] = parse_channels(obj.arch_str)
-            except ValueError as exc:
-                raise ResultsError(f"architecture outside the NATS size space: {exc}") from None
-        if obj.arch_str != out["arch_str"]:
-            raise ResultsError(f"hp {hp}: arch_str {obj.arch_str!r} differs from "
-                               f"{out['arch_str']!r}")
-        where = f"architecture {out['index']}, {hp}-epoch schedule"
-        seeds_of = {d: _seeds(obj, where, d, required=(d == plan.fit)) for d in plan.datasets}
-        seeds = sorted(set().union(*seeds_of.values()))
-        rec = {"seeds": seeds, **{k: [] for k in plan.splits}}
-        res = obj.all_results
-        for seed in seeds:
-            fit = res.get((plan.fit, seed)) if seed in seeds_of[plan.fit] else None
-            if fit is not None:
-                try:
-                    train = fit.get_train(None)
-                    rec["train_acc"].append(float(train["accuracy"]))
-                    rec["train_time"].append(NAN if train["all_time"] is None
-                                             else float(train["all_time"]))
-                except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                    raise ResultsError(f"{where}, {plan.fit} seed {seed}: no train accuracy at "
-                                       f"the last epoch (ResultsCount lacks or has a malformed "
-                                       f"{exc})") from None
-                valid, per = _eval(fit, "x-valid")
-                rec["valid_acc"].append(valid)
-                rec["eval_time"].append(per)
-            else:
-                for k in ("train_acc", "valid_acc", "train_time", "eval_time"):
-                    rec[k].append(NAN)
-            for split, pair in (("test_acc", plan.test), ("ori_test_acc", plan.ori)):
-                if pair is None:
-                    continue
-                d, setname = pair
-                r = res.get((d, seed)) if seed in seeds_of[d] else None
-                rec[split].append(_eval(r, setname)[0])
-        out[hp] = rec
-    for hp in COST_HPS:
-        for d in plan.cost:
-            if objs[hp].dataset_seed.get(d):
-                try:
-                    params, flops = _costs(objs[hp], d)
-                except (TypeError, ValueError, AttributeError) as exc:
-                    raise ResultsError(f"architecture {out['index']}, {hp}-epoch schedule, "
-                                       f"{d}: malformed 'params' / 'flop' ({exc})") from None
-                out["params"], out["flops"] = int(round(params * 1e6)), flops
-                break
-        if "params" in out:
-            break
-    out.setdefault("params", -1)
-    out.setdefault("flops", NAN)
-    return out
+    split: [per-seed value]}}`` -- :func:`~zsnas.benchmarks.nb201_results.extract` with the
+    sss schedules (01, 12, 90; costs read from 12, then 90, then 01)."""
+    return _extract(info_by_hp, dataset, hps=HPS, cost_hps=COST_HPS, key="channels",
+                    encode=_channels)
 
 
 def _extract_one(item: tuple[str, bytes], dataset: str = "cifar10") -> dict:
@@ -271,9 +153,8 @@ def convert_nats_sss(source: str | os.PathLike, out: str | os.PathLike, *,
     check_dataset(dataset)
     path = Path(source)
     src = _Source(path)
-    meta_name, meta_bytes = src.meta()
-    meta_label = src.label(meta_name)
-    meta = _load_pbz2(meta_bytes, meta_label)
+    meta_label = src.label(src.meta_member)
+    meta = _load_pbz2(src.meta(), meta_label)
     if not isinstance(meta, dict) or not isinstance(meta.get("meta_archs"), list):
         raise ConversionError(f"{meta_label}: no 'meta_archs' list")
     meta_archs = meta["meta_archs"]

@@ -58,15 +58,18 @@ def _extract_one(item: tuple[str, bytes], dataset: str = "cifar10") -> dict:
 
 
 class _NatsSource:
-    """Uniform access to the archive's members, from a folder or a tar file."""
+    """Uniform access to the archive's members, from a folder or a tar file (any NATS
+    "simple" archive: meta.pickle.pbz2 plus one ``<index>.pickle.pbz2`` per architecture;
+    ``WHAT`` names the archive in errors)."""
+
+    WHAT = "a NATS tss simple archive"
 
     def __init__(self, path: Path):
         self.path = path
         if path.is_dir():
             metas = sorted(path.rglob("meta.pickle.pbz2"))
             if not metas:
-                raise ConversionError(f"{path}: no meta.pickle.pbz2 (not a NATS tss "
-                                      "simple archive folder)")
+                raise ConversionError(f"{path}: no meta.pickle.pbz2 (not {self.WHAT} folder)")
             self.root = metas[0].parent
             self.tar = None
         elif path.is_file() and tarfile.is_tarfile(path):
@@ -78,17 +81,20 @@ class _NatsSource:
                     from None
             meta = [n for n in self.members if n.endswith("meta.pickle.pbz2")]
             if not meta:
-                raise ConversionError(f"{path}: tar has no meta.pickle.pbz2 (not a NATS tss "
-                                      "simple archive)")
+                raise ConversionError(f"{path}: tar has no meta.pickle.pbz2 (not {self.WHAT})")
             self.meta_name = meta[0]
         elif path.exists():
-            raise ConversionError(f"{path}: unknown format (expected the NATS tss simple "
-                                  "archive folder or its .tar)")
+            raise ConversionError(f"{path}: unknown format (expected {self.WHAT} folder or "
+                                  "its .tar)")
         else:
             raise ConversionError(f"{path}: no such file or folder")
 
+    @property
+    def meta_member(self) -> str:
+        return "meta.pickle.pbz2" if self.tar is None else self.meta_name
+
     def meta(self) -> bytes:
-        return self.read("meta.pickle.pbz2" if self.tar is None else self.meta_name)
+        return self.read(self.meta_member)
 
     def arch_files(self) -> dict[int, str]:
         names = (str(p.relative_to(self.root)) for p in self.root.iterdir()) \

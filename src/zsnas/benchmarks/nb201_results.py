@@ -171,17 +171,29 @@ def _costs(obj, dataset: str) -> tuple[float, float]:
     return float(sum(params) / len(params)), float(sum(flops) / len(flops))
 
 
-def extract(info_by_hp: dict, dataset: str = "cifar10") -> dict:
+def _nb201_ops(arch_str):
+    from ..spaces.nb201 import parse_arch
+    try:
+        return parse_arch(arch_str)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ResultsError(f"architecture outside the NAS-Bench-201 space: {exc}") from None
+
+
+def extract(info_by_hp: dict, dataset: str = "cifar10", *, hps=HPS, cost_hps=None,
+            key: str = "ops", encode=_nb201_ops) -> dict:
     """Compact record of one architecture from ``{hp: ArchResults dict}`` for ``dataset``.
 
-    Returns ``{"arch_str", "index", "ops", "params", "flops", "dataset",
+    Returns ``{"arch_str", "index", key, "params", "flops", "dataset",
     hp: {"seeds", split: [per-seed value]}}`` with the splits of
-    :func:`splits_of`.
+    :func:`splits_of`.  ``hps``: the schedules every file must hold (NB201/tss: 12, 200;
+    NATS sss: 01, 12, 90); ``cost_hps``: where params / FLOPs are read, in order
+    (default ``hps``); ``encode(arch_str)`` -> the space's encoding stored under ``key``
+    (raises ResultsError outside the space).  Used for both NATS spaces.
     """
     plan = _PLANS[check_dataset(dataset)]
     out: dict = {"dataset": dataset}
     objs = {}
-    for hp in HPS:
+    for hp in hps:
         if hp not in info_by_hp:
             raise ResultsError(f"no results for the {hp}-epoch schedule (keys: "
                                f"{sorted(map(str, info_by_hp))})")
@@ -192,12 +204,7 @@ def extract(info_by_hp: dict, dataset: str = "cifar10") -> dict:
             except (TypeError, ValueError):
                 raise ResultsError(f"hp {hp}: malformed arch_index {obj.arch_index!r}") from None
             out["arch_str"] = obj.arch_str
-            from ..spaces.nb201 import parse_arch
-            try:
-                out["ops"] = parse_arch(out["arch_str"])
-            except (ValueError, TypeError, AttributeError) as exc:
-                raise ResultsError(f"architecture outside the NAS-Bench-201 space: {exc}") \
-                    from None
+            out[key] = encode(out["arch_str"])
         if obj.arch_str != out["arch_str"]:
             raise ResultsError(f"hp {hp}: arch_str {obj.arch_str!r} differs from "
                                f"{out['arch_str']!r}")
@@ -231,7 +238,7 @@ def extract(info_by_hp: dict, dataset: str = "cifar10") -> dict:
                 r = res.get((d, seed)) if seed in seeds_of[d] else None
                 rec[split].append(_eval(r, setname)[0])
         out[hp] = rec
-    for hp in HPS:
+    for hp in (hps if cost_hps is None else cost_hps):
         for d in plan.cost:
             if objs[hp].dataset_seed.get(d):
                 try:

@@ -206,7 +206,7 @@ SPACE = register(SearchSpace(
                       "CIFAR-100 / ImageNet16-120: ori-test (x-valid + x-test) after 90 "
                       "epochs, mean over trials")),
     dataset_reports={"cifar10": ("nats-sss-90-mean",)},
-    time_rule="zsnas.spaces.nats_sss_evolution:simulated_train_time",
+    time_rule="zsnas.spaces.nb201_evolution:simulated_train_time",   # the tss rule
     network="zsnas.networks.nats_sss:build",
     params_flops="zsnas.networks.nats_sss:params_flops", network_name="nats-sss-infer-shape-tiny",
     default_width=UNIT, min_width=1,

@@ -98,23 +98,4 @@ class SSSAdapter(SpaceAdapter):
         return self.random_id(rng)
 
 
-def simulated_train_time(evaluator, ids, trials) -> np.ndarray:
-    """Simulated time of trainings, the tss rule (:func:`zsnas.spaces.nb201_evolution.
-    simulated_train_time`): ``train_time + eval_time`` at the fitness budget of the same
-    trial the fitness was drawn from (``fitness_trial="mean"``: the trial means; without a
-    stored ``eval_time``, e.g. a table, ``train_time`` alone) -- the API's
-    ``simulate_train_eval``: train-all-time + valid-per-time."""
-    from ..benchmarks.store import MissingMetricError
-    bench = evaluator.bench
-    rows = bench.rows(ids)
-    table = bench.metric("train_time", evaluator.fitness_budget)
-    try:
-        table = table + bench.metric("eval_time", evaluator.fitness_budget)
-    except MissingMetricError:
-        pass
-    if evaluator.fitness_trial == "mean":
-        return np.nanmean(table[rows], axis=1)
-    return table[rows, trials]
-
-
-__all__ = ["SSSAdapter", "mutate", "neighbours_of", "random_channels", "simulated_train_time"]
+__all__ = ["SSSAdapter", "mutate", "neighbours_of", "random_channels"]
